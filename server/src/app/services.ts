@@ -1,0 +1,44 @@
+import { LocalArtifactStore } from "../platform/artifacts";
+import { Bus } from "../platform/bus";
+import type { Config } from "../platform/config";
+import { openDatabase } from "../platform/db";
+import { startEmbeddedPostgres, type EmbeddedDatabase } from "../platform/embedded-postgres";
+import type { AppServices } from "../platform/graphql/context";
+import { LiveHub } from "../platform/live";
+import type { Logger } from "../platform/logger";
+import { migrate } from "../platform/migrate";
+
+export interface Started extends AppServices {
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+/** Resolves the database (embedded unless DATABASE_URL is set). */
+export async function resolveDatabase(config: Config, log: Logger): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
+  if (config.databaseUrl) return { url: config.databaseUrl };
+  const embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, log);
+  return { url: embedded.url, embedded };
+}
+
+/** Connects to a migrated database and wires what every process shares. */
+export async function startServices(config: Config, log: Logger, role: string, opts: { migrate: boolean }): Promise<Started> {
+  const { url, embedded } = await resolveDatabase(config, log);
+  if (opts.migrate) await migrate(url, log);
+  const db = await openDatabase(url, config.dbPoolSize, `ouro-${role}`);
+  const bus = new Bus(url, log);
+  await bus.start();
+  return {
+    config,
+    log,
+    db,
+    bus,
+    live: new LiveHub(bus),
+    artifacts: new LocalArtifactStore(config.artifactDir),
+    databaseUrl: url,
+    async close() {
+      await bus.stop();
+      await db.destroy();
+      await embedded?.stop();
+    },
+  };
+}

@@ -1,0 +1,171 @@
+import "reflect-metadata";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { createHttpApp } from "./app/http";
+import { printOuroSchema, ouroSchema } from "./app/schema";
+import { resolveDatabase, startServices, type Started } from "./app/services";
+import { startWorker } from "./app/worker";
+import { attachWebSocket } from "./app/ws";
+import { bootstrapAdmin, createToken, createUser, findUserByEmail } from "./domains/users/token.service";
+import { readConfig } from "./platform/config";
+import { createLogger } from "./platform/logger";
+import { migrate } from "./platform/migrate";
+import { addQueueGauges, createMetrics } from "./platform/observability";
+
+const USAGE = `ouro — the ML lifecycle in one typed graph
+
+Usage:
+  ouro start [--no-worker]     GraphQL server (+ an in-process worker unless --no-worker)
+  ouro worker                  a job worker only
+  ouro migrate                 apply database migrations and exit
+  ouro token create --email E [--name N] [--admin] [--expires-days D]
+                               create (or reuse) a user and print a new API token
+  ouro schema [--out FILE]     print the GraphQL schema (SDL)
+
+Configuration comes from environment variables; see README.md.`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const config = readConfig();
+  const log = createLogger(config.logLevel);
+  switch (command) {
+    case "start":
+      return start(rest, config, log);
+    case "worker":
+      return worker(config, log);
+    case "migrate": {
+      const { url, embedded } = await resolveDatabase(config, log);
+      const applied = await migrate(url, log);
+      console.log(applied.length ? `applied ${applied.join(", ")}` : "database is up to date");
+      await embedded?.stop();
+      return;
+    }
+    case "token":
+      return token(rest, config, log);
+    case "schema": {
+      const { values } = parseArgs({ args: rest, options: { out: { type: "string" } } });
+      const sdl = await printOuroSchema();
+      if (values.out) await writeFile(path.resolve(values.out), sdl);
+      else process.stdout.write(sdl);
+      return;
+    }
+    default:
+      console.log(USAGE);
+      if (command && command !== "help" && command !== "--help") process.exitCode = 2;
+  }
+}
+
+async function start(args: string[], config: ReturnType<typeof readConfig>, log: ReturnType<typeof createLogger>) {
+  const { values } = parseArgs({ args, options: { "no-worker": { type: "boolean", default: false } } });
+  const t0 = Date.now();
+  const app = await startServices(config, log, "server", { migrate: true });
+  const metrics = createMetrics();
+  addQueueGauges(metrics, () => queueFigures(app));
+  const schema = await ouroSchema();
+  const http = await createHttpApp(app, schema, metrics);
+  const ws = attachWebSocket(http.server, app, schema, metrics);
+  const worker = values["no-worker"] ? null : await startWorker(app, metrics);
+  await new Promise<void>((resolve, reject) => {
+    http.server.once("error", reject);
+    http.server.listen(config.port, config.host, resolve);
+  });
+  const address = http.server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const host = config.host === "0.0.0.0" ? "localhost" : config.host;
+  const url = `http://${host}:${port}/graphql`;
+  const first = await bootstrapAdmin(app.db);
+  log.info({ url, worker: !!worker, ms: Date.now() - t0 }, "Ouro ready");
+  console.log(`\nOuro is ready at ${url} (GraphQL over HTTP and WebSocket)`);
+  if (first) {
+    console.log(`First admin API token (shown once, store it now):\n  ${first.token}\n`);
+  }
+
+  onShutdown(log, config.shutdownGraceSeconds, async () => {
+    http.startDraining();
+    await ws.close();
+    await http.apollo.stop(); // stops accepting, lets in-flight requests finish
+    await worker?.stop();
+    await app.close();
+  });
+}
+
+async function worker(config: ReturnType<typeof readConfig>, log: ReturnType<typeof createLogger>) {
+  const app = await startServices(config, log, "worker", { migrate: false });
+  const w = await startWorker(app, createMetrics());
+  onShutdown(log, config.shutdownGraceSeconds, async () => {
+    await w.stop();
+    await app.close();
+  });
+}
+
+async function token(args: string[], config: ReturnType<typeof readConfig>, log: ReturnType<typeof createLogger>) {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      email: { type: "string" },
+      name: { type: "string" },
+      admin: { type: "boolean", default: false },
+      "expires-days": { type: "string" },
+    },
+  });
+  if (positionals[0] !== "create" || !values.email) {
+    console.error("usage: ouro token create --email E [--name N] [--admin] [--expires-days D]");
+    process.exitCode = 2;
+    return;
+  }
+  const app = await startServices(config, log, "cli", { migrate: true });
+  try {
+    const user = (await findUserByEmail(app.db, values.email)) ?? (await createUser(app.db, values.email, values.name ?? values.email, values.admin));
+    const expires = values["expires-days"] ? Number(values["expires-days"]) : null;
+    const created = await createToken(app.db, user.id, values.name ?? "cli", expires);
+    console.log(created.token);
+  } finally {
+    await app.close();
+  }
+}
+
+async function queueFigures(app: Started) {
+  const [row] = await app.db.query(
+    `SELECT (SELECT count(*)::int FROM jobs WHERE status = 'queued') AS queued,
+            (SELECT count(*)::int FROM jobs WHERE status = 'running') AS running,
+            (SELECT count(*)::int FROM worker_processes WHERE heartbeat_at > now() - interval '1 minute') AS workers`,
+  );
+  return row as { queued: number; running: number; workers: number };
+}
+
+/** First SIGTERM/SIGINT drains within the grace period; a second one exits at once. */
+function onShutdown(log: ReturnType<typeof createLogger>, graceSeconds: number, drain: () => Promise<void>) {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, "draining");
+    const timer = setTimeout(() => {
+      log.error("grace period over: exiting");
+      process.exit(1);
+    }, graceSeconds * 1000);
+    timer.unref();
+    drain().then(
+      () => {
+        log.info("stopped");
+        process.exit(0);
+      },
+      (err) => {
+        log.error({ err }, "error while stopping");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => handler("SIGTERM"));
+  process.on("SIGINT", () => handler("SIGINT"));
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

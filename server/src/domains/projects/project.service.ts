@@ -1,0 +1,64 @@
+import type { Viewer } from "../../platform/auth";
+import { sql, type Db } from "../../platform/db";
+import { badInput, forbidden, notFound } from "../../platform/errors";
+import { MembershipEntity, ROLES, type Role } from "./membership.entity";
+import { ProjectEntity } from "./project.entity";
+
+const RANK: Record<Role, number> = { viewer: 0, editor: 1, admin: 2 };
+
+/**
+ * The one authorization check of the project model. Someone outside a project cannot tell
+ * its objects exist: they get NOT_FOUND, exactly as for an id that does not exist. A member
+ * whose role is too low gets FORBIDDEN. Instance administrators act as project admins.
+ */
+export async function requireRole(db: Db, viewer: Viewer, projectId: string, minimum: Role): Promise<Role> {
+  if (viewer.isAdmin) return "admin";
+  const rows = await sql<{ role: Role }>(db, "SELECT role FROM memberships WHERE project_id = $1 AND user_id = $2", [projectId, viewer.userId]);
+  const role = rows[0]?.role;
+  if (!role) throw notFound("project", projectId);
+  if (RANK[role] < RANK[minimum]) throw forbidden(`this needs the ${minimum} role in the project; you are ${role}`);
+  return role;
+}
+
+export async function createProject(db: Db, viewer: Viewer, name: string, description: string): Promise<ProjectEntity> {
+  if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(name)) {
+    throw badInput("project name: 1 to 63 lowercase letters, digits, '-' or '_', starting with a letter or digit", { field: "name" });
+  }
+  if (description.length > 10_000) throw badInput("description is longer than 10000 characters", { field: "description" });
+  return db.transaction(async (tx) => {
+    const project = await tx.getRepository(ProjectEntity).save({ name, description });
+    await tx.getRepository(MembershipEntity).insert({ projectId: project.id, userId: viewer.userId, role: "admin" });
+    return project;
+  });
+}
+
+export async function getProject(db: Db, viewer: Viewer, id: string): Promise<ProjectEntity> {
+  await requireRole(db, viewer, id, "viewer");
+  const project = await db.getRepository(ProjectEntity).findOneBy({ id });
+  if (!project) throw notFound("project", id);
+  return project;
+}
+
+export async function getProjectByName(db: Db, viewer: Viewer, name: string): Promise<ProjectEntity> {
+  const project = await db.getRepository(ProjectEntity).findOneBy({ name });
+  if (!project) throw notFound("project", name);
+  await requireRole(db, viewer, project.id, "viewer");
+  return project;
+}
+
+/** The SQL condition limiting a project listing to what the viewer may see. */
+export function visibleProjectsCondition(viewer: Viewer, alias = "p"): { where: string; params: unknown[] } {
+  if (viewer.isAdmin) return { where: "true", params: [] };
+  return { where: `${alias}.id IN (SELECT project_id FROM memberships WHERE user_id = ?)`, params: [viewer.userId] };
+}
+
+export async function setMembership(db: Db, viewer: Viewer, projectId: string, userId: string, role: Role): Promise<MembershipEntity> {
+  await requireRole(db, viewer, projectId, "admin");
+  if (!ROLES.includes(role)) throw badInput(`role must be one of ${ROLES.join(", ")}`);
+  await db.getRepository(MembershipEntity).upsert({ projectId, userId, role }, ["projectId", "userId"]);
+  return db.getRepository(MembershipEntity).findOneByOrFail({ projectId, userId });
+}
+
+export async function myRole(db: Db, viewer: Viewer, projectId: string): Promise<Role> {
+  return requireRole(db, viewer, projectId, "viewer");
+}

@@ -1,0 +1,52 @@
+import { AuditEventEntity } from "./domains/audit/audit-event.entity";
+import { DatasetVersionEntity } from "./domains/datasets/dataset-version.entity";
+import { DatasetEntity } from "./domains/datasets/dataset.entity";
+import { FeatureSetEntity } from "./domains/datasets/feature-set.entity";
+import { RecipeEntity } from "./domains/datasets/recipe.entity";
+import { DeploymentEntity } from "./domains/deployments/deployment.entity";
+import { JobLogEntity } from "./domains/jobs/job-log.entity";
+import { JobEntity } from "./domains/jobs/job.entity";
+import { ModelAliasEntity } from "./domains/models/model-alias.entity";
+import { ModelVersionEntity } from "./domains/models/model-version.entity";
+import { ModelEntity } from "./domains/models/model.entity";
+import { AlertEntity } from "./domains/monitors/alert.entity";
+import { MonitorEntity } from "./domains/monitors/monitor.entity";
+import { PipelineRunEntity } from "./domains/pipelines/pipeline-run.entity";
+import { PipelineEntity } from "./domains/pipelines/pipeline.entity";
+import { MembershipEntity } from "./domains/projects/membership.entity";
+import { ProjectEntity } from "./domains/projects/project.entity";
+import { ArtifactEntity } from "./domains/runs/artifact.entity";
+import { ExperimentEntity } from "./domains/runs/experiment.entity";
+import { MetricPointEntity } from "./domains/runs/metric-point.entity";
+import { ParamEntity } from "./domains/runs/param.entity";
+import { RunEntity } from "./domains/runs/run.entity";
+import { ApiTokenEntity } from "./domains/users/api-token.entity";
+import { UserEntity } from "./domains/users/user.entity";
+
+/** Every table Ouro maps; the schema test checks each against the migrated database. */
+export const ENTITIES = [
+  UserEntity,
+  ApiTokenEntity,
+  ProjectEntity,
+  MembershipEntity,
+  DatasetEntity,
+  DatasetVersionEntity,
+  RecipeEntity,
+  FeatureSetEntity,
+  ExperimentEntity,
+  RunEntity,
+  ParamEntity,
+  MetricPointEntity,
+  ArtifactEntity,
+  ModelEntity,
+  ModelVersionEntity,
+  ModelAliasEntity,
+  DeploymentEntity,
+  MonitorEntity,
+  AlertEntity,
+  PipelineEntity,
+  PipelineRunEntity,
+  JobEntity,
+  JobLogEntity,
+  AuditEventEntity,
+];

@@ -1,0 +1,70 @@
+import { createHash, randomUUID } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+
+export interface StoredBlob {
+  sha256: string;
+  byteSize: number;
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * Content-addressed, immutable files. Callers never pass a path: a blob is named by the
+ * SHA-256 of its bytes, so there is nothing to traverse and nothing to overwrite. Writes go
+ * to a temporary file first and are renamed into place only when complete.
+ */
+export interface ArtifactStore {
+  put(content: Readable | Iterable<Buffer | string> | AsyncIterable<Buffer | string>): Promise<StoredBlob>;
+  open(sha256: string): Promise<Readable>;
+  has(sha256: string): Promise<boolean>;
+}
+
+export class LocalArtifactStore implements ArtifactStore {
+  constructor(private readonly root: string) {}
+
+  async put(content: Readable | Iterable<Buffer | string> | AsyncIterable<Buffer | string>): Promise<StoredBlob> {
+    const tmpDir = path.join(this.root, "tmp");
+    await mkdir(tmpDir, { recursive: true });
+    const tmp = path.join(tmpDir, randomUUID());
+    const hash = createHash("sha256");
+    let byteSize = 0;
+    try {
+      await pipeline(
+        content instanceof Readable ? content : Readable.from(content),
+        async function* (source: AsyncIterable<Buffer | string>) {
+          for await (const chunk of source) {
+            const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+            hash.update(buf);
+            byteSize += buf.length;
+            yield buf;
+          }
+        },
+        createWriteStream(tmp, { flags: "wx" }),
+      );
+      const sha256 = hash.digest("hex");
+      const final = this.pathOf(sha256);
+      await mkdir(path.dirname(final), { recursive: true });
+      await rename(tmp, final); // same bytes under the same name: replacing is harmless
+      return { sha256, byteSize };
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  async open(sha256: string): Promise<Readable> {
+    return createReadStream(this.pathOf(sha256));
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    return stat(this.pathOf(sha256)).then(() => true, () => false);
+  }
+
+  private pathOf(sha256: string): string {
+    if (!SHA256.test(sha256)) throw new Error("artifact address must be a lowercase hex SHA-256");
+    return path.join(this.root, "blobs", sha256.slice(0, 2), sha256);
+  }
+}

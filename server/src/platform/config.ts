@@ -1,0 +1,100 @@
+import path from "node:path";
+import { z } from "zod";
+
+// Every setting is read from the environment once, validated, and documented with its
+// default here; README.md lists the same table for users.
+const bool = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"])
+    .optional()
+    .transform((v) => (v === undefined ? fallback : ["true", "1", "yes"].includes(v)));
+
+const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+
+const schema = z.object({
+  /** development | production. Production turns introspection and the landing page off. */
+  OURO_ENV: z.enum(["development", "production", "test"]).default("development"),
+  /** PostgreSQL URL. Unset: Ouro starts an embedded PostgreSQL under OURO_DATA_DIR. */
+  DATABASE_URL: z.string().url().optional(),
+  /** Where the embedded database, artifacts and local state live. */
+  OURO_DATA_DIR: z.string().default(".ouro"),
+  /** Port of the embedded PostgreSQL (loopback only). */
+  OURO_EMBEDDED_PG_PORT: int(54329, 1),
+  OURO_HOST: z.string().default("127.0.0.1"),
+  OURO_PORT: int(4000, 0),
+  OURO_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Introspection and the Apollo landing page; default on outside production. */
+  OURO_INTROSPECTION: bool(true).optional(),
+  /** Database connections per process. */
+  OURO_DB_POOL_SIZE: int(10, 1),
+  /** Jobs one worker process runs at once. */
+  OURO_WORKER_CONCURRENCY: int(4, 1),
+  /** A worker silent this long is dead: its jobs go back to the queue. */
+  OURO_WORKER_LEASE_SECONDS: int(30, 2),
+  /** A running run without heartbeat or metrics this long is marked failed. */
+  OURO_RUN_TIMEOUT_SECONDS: int(600, 5),
+  /** Tries before a job fails for good (with exponential backoff between them). */
+  OURO_JOB_MAX_ATTEMPTS: int(5, 1),
+  /** Largest HTTP request body (bytes). */
+  OURO_MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024),
+  /** Largest WebSocket frame (bytes); larger frames close the socket with 1009. */
+  OURO_WS_MAX_PAYLOAD_BYTES: int(1024 * 1024, 1024),
+  /** Open subscriptions allowed on one WebSocket. */
+  OURO_WS_MAX_SUBSCRIPTIONS: int(100, 1),
+  OURO_GRAPHQL_MAX_DEPTH: int(6, 1),
+  OURO_GRAPHQL_MAX_ALIASES: int(15, 1),
+  OURO_GRAPHQL_MAX_TOKENS: int(1000, 10),
+  OURO_GRAPHQL_MAX_DIRECTIVES: int(50, 1),
+  OURO_GRAPHQL_MAX_COST: int(5000, 1),
+  /** Serve /metrics without a token (for a Prometheus inside a trusted network). */
+  OURO_METRICS_PUBLIC: bool(false),
+  /** Artifact store root; default <OURO_DATA_DIR>/artifacts. */
+  OURO_ARTIFACT_DIR: z.string().optional(),
+  /** Grace period for SIGTERM: in-flight requests and jobs get this long to finish. */
+  OURO_SHUTDOWN_GRACE_SECONDS: int(20, 0),
+  /** Fault injection for crash tests: each export chunk sleeps this long. Leave 0. */
+  OURO_FAULT_SLOW_TASK_MS: int(0, 0),
+});
+
+export type Config = ReturnType<typeof readConfig>;
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const c = parsed.data;
+  const dataDir = path.resolve(c.OURO_DATA_DIR);
+  return {
+    env: c.OURO_ENV,
+    databaseUrl: c.DATABASE_URL,
+    dataDir,
+    embeddedPgPort: c.OURO_EMBEDDED_PG_PORT,
+    host: c.OURO_HOST,
+    port: c.OURO_PORT,
+    logLevel: c.OURO_LOG_LEVEL,
+    introspection: c.OURO_INTROSPECTION ?? c.OURO_ENV !== "production",
+    dbPoolSize: c.OURO_DB_POOL_SIZE,
+    worker: {
+      concurrency: c.OURO_WORKER_CONCURRENCY,
+      leaseSeconds: c.OURO_WORKER_LEASE_SECONDS,
+      maxAttempts: c.OURO_JOB_MAX_ATTEMPTS,
+      faultSlowTaskMs: c.OURO_FAULT_SLOW_TASK_MS,
+    },
+    runTimeoutSeconds: c.OURO_RUN_TIMEOUT_SECONDS,
+    limits: {
+      maxBodyBytes: c.OURO_MAX_BODY_BYTES,
+      wsMaxPayloadBytes: c.OURO_WS_MAX_PAYLOAD_BYTES,
+      wsMaxSubscriptions: c.OURO_WS_MAX_SUBSCRIPTIONS,
+      maxDepth: c.OURO_GRAPHQL_MAX_DEPTH,
+      maxAliases: c.OURO_GRAPHQL_MAX_ALIASES,
+      maxTokens: c.OURO_GRAPHQL_MAX_TOKENS,
+      maxDirectives: c.OURO_GRAPHQL_MAX_DIRECTIVES,
+      maxCost: c.OURO_GRAPHQL_MAX_COST,
+    },
+    metricsPublic: c.OURO_METRICS_PUBLIC,
+    artifactDir: path.resolve(c.OURO_ARTIFACT_DIR ?? path.join(dataDir, "artifacts")),
+    shutdownGraceSeconds: c.OURO_SHUTDOWN_GRACE_SECONDS,
+  };
+}

