@@ -2,16 +2,15 @@ import "reflect-metadata";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { createHttpApp } from "./app/http";
-import { printOuroSchema, ouroSchema } from "./app/schema";
-import { resolveDatabase, startServices, type Started } from "./app/services";
+import { startOuro } from "./app/ouro";
+import { printOuroSchema } from "./app/schema";
+import { resolveDatabase, startServices } from "./app/services";
 import { startWorker } from "./app/worker";
-import { attachWebSocket } from "./app/ws";
-import { bootstrapAdmin, createToken, createUser, findUserByEmail } from "./domains/users/token.service";
+import { createToken, createUser, findUserByEmail } from "./domains/users/token.service";
 import { readConfig } from "./platform/config";
 import { createLogger } from "./platform/logger";
 import { migrate } from "./platform/migrate";
-import { addQueueGauges, createMetrics } from "./platform/observability";
+import { createMetrics } from "./platform/observability";
 
 const USAGE = `ouro — the ML lifecycle in one typed graph
 
@@ -59,35 +58,11 @@ async function main(argv: string[]): Promise<void> {
 async function start(args: string[], config: ReturnType<typeof readConfig>, log: ReturnType<typeof createLogger>) {
   const { values } = parseArgs({ args, options: { "no-worker": { type: "boolean", default: false } } });
   const t0 = Date.now();
-  const app = await startServices(config, log, "server", { migrate: true });
-  const metrics = createMetrics();
-  addQueueGauges(metrics, () => queueFigures(app));
-  const schema = await ouroSchema();
-  const http = await createHttpApp(app, schema, metrics);
-  const ws = attachWebSocket(http.server, app, schema, metrics);
-  const worker = values["no-worker"] ? null : await startWorker(app, metrics);
-  await new Promise<void>((resolve, reject) => {
-    http.server.once("error", reject);
-    http.server.listen(config.port, config.host, resolve);
-  });
-  const address = http.server.address();
-  const port = typeof address === "object" && address ? address.port : config.port;
-  const host = config.host === "0.0.0.0" ? "localhost" : config.host;
-  const url = `http://${host}:${port}/graphql`;
-  const first = await bootstrapAdmin(app.db);
-  log.info({ url, worker: !!worker, ms: Date.now() - t0 }, "Ouro ready");
-  console.log(`\nOuro is ready at ${url} (GraphQL over HTTP and WebSocket)`);
-  if (first) {
-    console.log(`First admin API token (shown once, store it now):\n  ${first.token}\n`);
-  }
-
-  onShutdown(log, config.shutdownGraceSeconds, async () => {
-    http.startDraining();
-    await ws.close();
-    await http.apollo.stop(); // stops accepting, lets in-flight requests finish
-    await worker?.stop();
-    await app.close();
-  });
+  const ouro = await startOuro(config, log, { worker: !values["no-worker"] });
+  log.info({ url: ouro.url, worker: !!ouro.worker, ms: Date.now() - t0 }, "Ouro ready");
+  console.log(`\nOuro is ready at ${ouro.url} (GraphQL over HTTP and WebSocket)`);
+  if (ouro.firstToken) console.log(`First admin API token (shown once, store it now):\n  ${ouro.firstToken}\n`);
+  onShutdown(log, config.shutdownGraceSeconds, () => ouro.stop());
 }
 
 async function worker(config: ReturnType<typeof readConfig>, log: ReturnType<typeof createLogger>) {
@@ -124,15 +99,6 @@ async function token(args: string[], config: ReturnType<typeof readConfig>, log:
   } finally {
     await app.close();
   }
-}
-
-async function queueFigures(app: Started) {
-  const [row] = await app.db.query(
-    `SELECT (SELECT count(*)::int FROM jobs WHERE status = 'queued') AS queued,
-            (SELECT count(*)::int FROM jobs WHERE status = 'running') AS running,
-            (SELECT count(*)::int FROM worker_processes WHERE heartbeat_at > now() - interval '1 minute') AS workers`,
-  );
-  return row as { queued: number; running: number; workers: number };
 }
 
 /** First SIGTERM/SIGINT drains within the grace period; a second one exits at once. */
