@@ -72,6 +72,11 @@ export class RunResolver {
     return ctx.app.db.getRepository(ExperimentEntity).findOneByOrFail({ id: run.experimentId });
   }
 
+  @FieldResolver(() => RunType, { nullable: true, description: "The run this one belongs to (e.g. a search's trial)." })
+  async parentRun(@Root() run: RunType, @Ctx() ctx: Context): Promise<RunType | null> {
+    return run.parentRunId ? ctx.app.db.getRepository(RunEntity).findOneBy({ id: run.parentRunId }) : null;
+  }
+
   @FieldResolver(() => [ParamType])
   async params(@Root() run: RunType, @Ctx() ctx: Context): Promise<ParamType[]> {
     return listParams(ctx.app.db, run.id);

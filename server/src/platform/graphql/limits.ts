@@ -2,7 +2,7 @@ import { costLimitRule } from "@escape.tech/graphql-armor-cost-limit";
 import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
-import { type DocumentNode, type GraphQLError, type GraphQLSchema, parse, specifiedRules, validate, type ValidationRule } from "graphql";
+import { type DocumentNode, type GraphQLError, type GraphQLSchema, parse, specifiedRules, validate, type ValidationContext, type ValidationRule } from "graphql";
 import type { Config } from "../config";
 
 /**
@@ -10,7 +10,12 @@ import type { Config } from "../config";
  * are validation rules; the token count is enforced while parsing, before any of that.
  */
 export function limitRules(limits: Config["limits"]): ValidationRule[] {
-  const propagate = { propagateOnRejection: true, exposeLimits: true } as const;
+  // Report through validation (a 400 with GRAPHQL_VALIDATION_FAILED), never by throwing.
+  const propagate = {
+    propagateOnRejection: false,
+    exposeLimits: true,
+    onReject: [(ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(err)],
+  };
   return [
     maxDepthRule({ n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, ...propagate }),
     maxAliasesRule({ n: limits.maxAliases, allowList: [], ...propagate }),
