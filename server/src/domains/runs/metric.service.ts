@@ -100,7 +100,7 @@ export function metricsFeed(db: Db, runId: string): Feed<MetricPoint> {
       const rows = await sql<{ seq: string; key: string; step: string; value: number; recorded_at: Date }>(
         db,
         `SELECT seq::text, key, step::text, value, recorded_at FROM metric_points
-         WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+         WHERE run_id = $1 AND seq > $2 ORDER BY metric_points.seq LIMIT $3`,
         [runId, cursor.toString(), limit],
       );
       return rows.map((r) => ({ seq: BigInt(r.seq), key: r.key, step: Number(r.step), value: r.value, timestamp: r.recorded_at }));

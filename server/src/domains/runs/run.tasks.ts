@@ -37,7 +37,7 @@ export function runTasks(store: ArtifactStore, faultSlowTaskMs: number): TaskHan
         const rows = await sql<{ seq: string; key: string; step: string; value: number; recorded_at: Date }>(
           db,
           `SELECT seq::text, key, step::text, value, recorded_at FROM metric_points
-           WHERE run_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`,
+           WHERE run_id = $1 AND seq > $2 AND seq <= $3 ORDER BY metric_points.seq LIMIT $4`,
           [runId, cursor, upTo, CHUNK],
         );
         if (rows.length === 0) break;
