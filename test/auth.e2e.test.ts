@@ -33,7 +33,7 @@ describe("authentication and authorization", () => {
     for (const headers of headerSets) {
       const post = await fetch(`${base}/graphql`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: '{"query":"{ viewer { id } }"}' });
       expect(post.status).toBe(401);
-      const body = await post.json();
+      const body = (await post.json()) as any;
       expect(body.errors[0].extensions.code).toBe("UNAUTHENTICATED");
       expect(body.errors[0].extensions.requestId).toMatch(/.{8,}/);
       const get = await fetch(`${base}/graphql?query=%7Bviewer%7Bid%7D%7D`, { headers: { ...headers, "apollo-require-preflight": "1" } });

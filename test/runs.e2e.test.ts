@@ -61,7 +61,7 @@ describe("runs, params and metrics", () => {
       headers: { "content-type": "application/json", authorization: `Bearer ${t.adminToken}` },
       body: `{"query": ${JSON.stringify(LOG)}, "variables": {"r": "${runId}", "p": [{"key": "ok", "value": 1e999, "step": 0}]}}`,
     });
-    expect((await inf.json()).errors[0].extensions.code).toBe("BAD_USER_INPUT");
+    expect(((await inf.json()) as any).errors[0].extensions.code).toBe("BAD_USER_INPUT");
     const [{ n }] = await t.app.db.query("SELECT count(*)::int AS n FROM metric_points WHERE run_id = $1", [runId]);
     expect(n).toBe(0);
   });

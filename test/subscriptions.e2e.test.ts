@@ -33,7 +33,7 @@ describe("resumable live subscriptions", () => {
       headers: { "content-type": "application/json", authorization: `Bearer ${t.adminToken}` },
       body: JSON.stringify({ query: LOG, variables: { r: runId, p: batch } }),
     });
-    const body = await res.json();
+    const body = (await res.json()) as any;
     if (body.errors) throw new Error(JSON.stringify(body.errors));
   };
 

@@ -6,7 +6,7 @@ import { CursorScalar, streamPosition } from "../../platform/graphql/scalars";
 import { oneByOne } from "../../platform/live";
 import { requireRole } from "../projects/project.service";
 import { JobEntity } from "./job.entity";
-import { cancelJob, jobFeed, jobLogs, requireJob } from "./job.service";
+import { cancelJob, isFinal, jobFeed, jobLogs, requireJob } from "./job.service";
 import { CancelJobResult, JobConnection, JobLogLineType, JobNotCancellable, JobStatusEnum, JobType } from "./job.type";
 
 @ArgsType()
@@ -67,15 +67,37 @@ export class JobResolver {
   }
 
   @Subscription(() => JobType, {
-    description: "The job now, then again on every change. With `after`, only changes after that cursor.",
+    description: "The job now, then again on every change; ends after the job does. With `after`, only changes after that cursor.",
     subscribe: async ({ args, context }) => {
       const { id, after } = args as JobUpdatedArgs;
       const ctx = context as Context;
       await accessJob(ctx, id, "viewer");
-      return oneByOne(ctx.app.live.follow(jobFeed(ctx.app.db, id), streamPosition(after)));
+      return untilFinal(oneByOne(ctx.app.live.follow(jobFeed(ctx.app.db, id), streamPosition(after))));
     },
   })
   jobUpdated(@Root() job: JobEntity, @Args(() => JobUpdatedArgs) _args: JobUpdatedArgs): JobType {
     return asType(job);
   }
+}
+
+/** Ends the stream once a finished job has been delivered: nothing more can happen to it. */
+function untilFinal(jobs: AsyncIterableIterator<JobEntity>): AsyncIterableIterator<JobEntity> {
+  let ended = false;
+  const it: AsyncIterableIterator<JobEntity> = {
+    [Symbol.asyncIterator]: () => it,
+    async next() {
+      if (ended) {
+        await jobs.return?.();
+        return { value: undefined, done: true };
+      }
+      const r = await jobs.next();
+      if (!r.done && isFinal(r.value.status)) ended = true;
+      return r;
+    },
+    async return() {
+      await jobs.return?.();
+      return { value: undefined, done: true };
+    },
+  };
+  return it;
 }

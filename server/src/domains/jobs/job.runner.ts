@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import os from "node:os";
-import { Logger as QueueLogger, makeWorkerUtils, run, type Runner, type Task, type WorkerUtils } from "graphile-worker";
+import { EventEmitter } from "node:events";
+import { Logger as QueueLogger, run, type Runner, type Task, type WorkerEvents } from "graphile-worker";
 import { Bus } from "../../platform/bus";
 import { sql, type Db } from "../../platform/db";
 import type { Logger } from "../../platform/logger";
@@ -33,11 +34,11 @@ const PROGRESS_WRITE_INTERVAL_MS = 250;
 export class JobRunner {
   readonly processId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   private runner: Runner | undefined;
-  private utils: WorkerUtils | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly queueWorkerIds = new Set<string>();
   private readonly running = new Map<string, AbortController>();
   private unsubscribeCancel: (() => void) | undefined;
+  private stopped = false;
 
   constructor(private readonly o: JobRunnerOptions) {}
 
@@ -51,12 +52,16 @@ export class JobRunner {
       const jobId = (msg.data as { jobId?: string } | undefined)?.jobId;
       if (jobId) this.running.get(jobId)?.abort(new JobCancelledError());
     });
-    this.utils = await makeWorkerUtils({ connectionString: this.o.databaseUrl, logger: queueLogger(log) });
     const taskList: Record<string, Task> = {};
     for (const kind of Object.keys(this.o.handlers)) {
       taskList[kind] = (payload, helpers) =>
         this.runJob(kind, (payload as { jobId: string }).jobId, helpers.job.attempts, helpers.job.max_attempts, helpers.job.run_at);
     }
+    // Jobs are locked in the queue's name of the pool (or worker) that took them; those are
+    // the ids a sweeper must unlock if this process dies. Listen before the pool exists.
+    const events: WorkerEvents = new EventEmitter();
+    events.on("pool:create", ({ workerPool }) => this.queueWorkerIds.add(workerPool.id));
+    events.on("worker:create", ({ worker }) => this.queueWorkerIds.add(worker.workerId));
     this.runner = await run({
       connectionString: this.o.databaseUrl,
       concurrency: this.o.concurrency,
@@ -64,10 +69,7 @@ export class JobRunner {
       noHandleSignals: true,
       pollInterval: 1000,
       logger: queueLogger(log),
-    });
-    this.runner.events.on("worker:create", ({ worker }) => {
-      this.queueWorkerIds.add(worker.workerId);
-      void this.beat();
+      events,
     });
     const interval = Math.max(500, (this.o.leaseSeconds * 1000) / 4);
     this.heartbeat = setInterval(() => void this.tick(), interval);
@@ -77,13 +79,14 @@ export class JobRunner {
 
   /** Stops taking jobs and waits for running ones; a second call aborts them. */
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.unsubscribeCancel?.();
     try {
       await this.runner?.stop();
     } finally {
       await this.o.db.query("DELETE FROM worker_processes WHERE id = $1", [this.processId]).catch(() => undefined);
-      await this.utils?.release();
     }
   }
 
