@@ -1,9 +1,12 @@
+import { spawnSync } from "node:child_process";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JobRunner } from "../server/src/domains/jobs/job.runner";
 import { enqueueJob } from "../server/src/domains/jobs/job.service";
 import { createLogger } from "../server/src/platform/logger";
 import type { TaskContext } from "../server/src/platform/tasks";
+import { runInSubprocess } from "../server/src/platform/subprocess";
 import { createProject, points, startRun, startTestOuro, take, type TestOuro } from "./helpers/ouro";
 import { spawnOuro } from "./helpers/process";
 
@@ -206,5 +209,56 @@ describe("durable jobs", () => {
     expect(await worker.exited).toBe(0);
     const [row] = await t.app.db.query("SELECT status FROM jobs WHERE id = $1", [job.id]);
     expect(row.status).toBe("succeeded");
+  }, 60_000);
+});
+
+describe("CPU-bound work", () => {
+  it("runs in a child process: the worker keeps heartbeating and cancelling kills it", async () => {
+    const t = await startTestOuro({ label: "cpu", env: { OURO_WORKER_LEASE_SECONDS: "2" } });
+    const projectId = await createProject(t, "cpu");
+    const runner = new JobRunner({
+      db: t.app.db,
+      bus: t.app.bus,
+      databaseUrl: t.databaseUrl,
+      log: createLogger("silent"),
+      concurrency: 1,
+      leaseSeconds: 2,
+      handlers: {
+        "test.primes": (async (ctx: TaskContext<{ limit: number }>) => {
+          const count = await runInSubprocess<{ limit: number }, number>(path.join(__dirname, "fixtures/cpu-task.ts"), "countPrimes", ctx.payload, {
+            signal: ctx.signal,
+            onProgress: (f) => void ctx.progress(f),
+          });
+          return { count };
+        }) as never,
+      },
+    });
+    await runner.start();
+    try {
+      const enqueue = (limit: number) =>
+        t.app.db.transaction((tx) => enqueueJob(tx, { projectId, kind: "test.primes", payload: { limit }, maxAttempts: 1 })).then((r) => r.job);
+      const small = await enqueue(100_000);
+      expect((await waitForJob(t, small.id, (j) => j.status === "succeeded")).result).toEqual({ count: 9592 });
+
+      // Long enough to span several heartbeats (lease 2 s, beat every 0.5 s).
+      const big = await enqueue(60_000_000);
+      await waitForJob(t, big.id, (j) => j.status === "running");
+      const beats: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        await sleep(500);
+        const [w] = await t.app.db.query("SELECT extract(epoch FROM now() - heartbeat_at) AS age FROM worker_processes WHERE id = $1", [runner.processId]);
+        beats.push(Number(w.age));
+      }
+      expect(Math.max(...beats)).toBeLessThan(1.5);
+      await t.gql(`mutation($id: ID!) { cancelJob(id: $id) { __typename } }`, { id: big.id });
+      const [row] = await t.app.db.query("SELECT status FROM jobs WHERE id = $1", [big.id]);
+      expect(row.status).toBe("cancelled");
+      await sleep(300);
+      const left = spawnSync("pgrep", ["-f", "subprocess-entry.js"]).stdout.toString().trim();
+      expect(left).toBe(""); // the CPU-bound process was killed, not left running
+    } finally {
+      await runner.stop();
+      await t.stop();
+    }
   }, 60_000);
 });

@@ -1,0 +1,15 @@
+// Entry of a task subprocess: loads the TypeScript module named by the parent, runs one
+// exported function on the input and reports over IPC. Plain JavaScript so Node can start it.
+require("@swc-node/register");
+
+process.once("message", async ({ modulePath, exportName, input }) => {
+  try {
+    const fn = require(modulePath)[exportName];
+    if (typeof fn !== "function") throw new Error(`${exportName} is not a function of ${modulePath}`);
+    const report = (fraction, message) => process.send({ type: "progress", fraction, message });
+    const result = await fn(input, report);
+    process.send({ type: "result", result }, () => process.exit(0));
+  } catch (err) {
+    process.send({ type: "error", message: err && err.message ? err.message : String(err) }, () => process.exit(1));
+  }
+});

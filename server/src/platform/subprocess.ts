@@ -1,0 +1,42 @@
+import { fork } from "node:child_process";
+import path from "node:path";
+import { JobCancelledError } from "./tasks";
+
+export type SubprocessProgress = (fraction: number, message?: string) => void;
+
+/**
+ * Runs `exportName` of `modulePath` on `input` in a child Node process. CPU-bound work
+ * (training, profiling large data) goes here: the worker's event loop stays free for
+ * heartbeats, cancellation and progress; a crash or a leak in the work cannot take the worker
+ * down; and cancelling is a plain SIGKILL. Input and result travel as JSON over IPC.
+ */
+export function runInSubprocess<I, O>(modulePath: string, exportName: string, input: I, opts: { signal?: AbortSignal; onProgress?: SubprocessProgress } = {}): Promise<O> {
+  return new Promise<O>((resolve, reject) => {
+    if (opts.signal?.aborted) return reject(new JobCancelledError());
+    const child = fork(path.join(__dirname, "subprocess-entry.js"), [], {
+      execArgv: [],
+      serialization: "advanced",
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      opts.signal?.removeEventListener("abort", onAbort);
+      fn();
+    };
+    const onAbort = () => {
+      child.kill("SIGKILL");
+      finish(() => reject(new JobCancelledError()));
+    };
+    opts.signal?.addEventListener("abort", onAbort);
+    child.on("message", (msg: { type: string; result?: O; message?: string; fraction?: number }) => {
+      if (msg.type === "progress") opts.onProgress?.(msg.fraction ?? 0, msg.message);
+      else if (msg.type === "result") finish(() => resolve(msg.result as O));
+      else if (msg.type === "error") finish(() => reject(new Error(msg.message)));
+    });
+    child.on("error", (err) => finish(() => reject(err)));
+    child.on("exit", (code, signal) => finish(() => reject(new Error(`task process ended (${signal ?? `code ${code}`}) without a result`))));
+    child.send({ modulePath: path.resolve(modulePath), exportName, input });
+  });
+}
