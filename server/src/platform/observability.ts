@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 /** Prometheus figures for one process, served at /metrics. */
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "ouro_process_" });
+  collectDefaultMetrics({ register: registry, prefix: "ouro_" });
   return {
     registry,
     httpRequests: new Counter({ name: "ouro_http_requests_total", help: "HTTP requests", labelNames: ["route", "status"], registers: [registry] }),

@@ -3,7 +3,6 @@ import { badInput, notFound } from "../../platform/errors";
 import { paginate } from "../../platform/graphql/connection";
 import { type Context, viewerOf } from "../../platform/graphql/context";
 import { CursorScalar } from "../../platform/graphql/scalars";
-import { recordAudit } from "../audit/audit.service";
 import { findUserByEmail } from "../users/token.service";
 import { ProjectEntity } from "./project.entity";
 import { createProject, getProject, getProjectByName, myRole, setMembership, visibleProjectsCondition } from "./project.service";
@@ -41,12 +40,7 @@ export class ProjectResolver {
 
   @Mutation(() => ProjectType)
   async createProject(@Arg("input", () => CreateProjectInput) input: CreateProjectInput, @Ctx() ctx: Context): Promise<ProjectType> {
-    const viewer = viewerOf(ctx);
-    const project = await createProject(ctx.app.db, viewer, input.name, input.description);
-    await ctx.app.db.transaction((tx) =>
-      recordAudit(tx, { projectId: project.id, actorId: viewer.userId, action: "project.create", targetType: "project", targetId: project.id, requestId: ctx.requestId }),
-    );
-    return project;
+    return createProject(ctx.app.db, viewerOf(ctx), input.name, input.description, ctx.requestId);
   }
 
   @Mutation(() => MembershipType, { description: "Adds a user to a project or changes their role (project admins)." })
@@ -59,10 +53,7 @@ export class ProjectResolver {
     const viewer = viewerOf(ctx);
     const user = await findUserByEmail(ctx.app.db, email);
     if (!user) throw notFound("user", email);
-    const m = await setMembership(ctx.app.db, viewer, projectId, user.id, role);
-    await ctx.app.db.transaction((tx) =>
-      recordAudit(tx, { projectId, actorId: viewer.userId, action: "membership.set", targetType: "user", targetId: user.id, data: { role }, requestId: ctx.requestId }),
-    );
+    const m = await setMembership(ctx.app.db, viewer, projectId, user.id, role, ctx.requestId);
     return { projectId: m.projectId, userId: m.userId, role: m.role as RoleEnum };
   }
 }

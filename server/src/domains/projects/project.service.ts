@@ -1,6 +1,7 @@
 import type { Viewer } from "../../platform/auth";
 import { sql, type Db } from "../../platform/db";
 import { badInput, forbidden, notFound } from "../../platform/errors";
+import { recordAudit } from "../audit/audit.service";
 import { MembershipEntity, ROLES, type Role } from "./membership.entity";
 import { ProjectEntity } from "./project.entity";
 
@@ -20,7 +21,7 @@ export async function requireRole(db: Db, viewer: Viewer, projectId: string, min
   return role;
 }
 
-export async function createProject(db: Db, viewer: Viewer, name: string, description: string): Promise<ProjectEntity> {
+export async function createProject(db: Db, viewer: Viewer, name: string, description: string, requestId?: string): Promise<ProjectEntity> {
   if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(name)) {
     throw badInput("project name: 1 to 63 lowercase letters, digits, '-' or '_', starting with a letter or digit", { field: "name" });
   }
@@ -28,6 +29,7 @@ export async function createProject(db: Db, viewer: Viewer, name: string, descri
   return db.transaction(async (tx) => {
     const project = await tx.getRepository(ProjectEntity).save({ name, description });
     await tx.getRepository(MembershipEntity).insert({ projectId: project.id, userId: viewer.userId, role: "admin" });
+    await recordAudit(tx, { projectId: project.id, actorId: viewer.userId, action: "project.create", targetType: "project", targetId: project.id, requestId });
     return project;
   });
 }
@@ -52,11 +54,14 @@ export function visibleProjectsCondition(viewer: Viewer, alias = "p"): { where: 
   return { where: `${alias}.id IN (SELECT project_id FROM memberships WHERE user_id = ?)`, params: [viewer.userId] };
 }
 
-export async function setMembership(db: Db, viewer: Viewer, projectId: string, userId: string, role: Role): Promise<MembershipEntity> {
+export async function setMembership(db: Db, viewer: Viewer, projectId: string, userId: string, role: Role, requestId?: string): Promise<MembershipEntity> {
   await requireRole(db, viewer, projectId, "admin");
   if (!ROLES.includes(role)) throw badInput(`role must be one of ${ROLES.join(", ")}`);
-  await db.getRepository(MembershipEntity).upsert({ projectId, userId, role }, ["projectId", "userId"]);
-  return db.getRepository(MembershipEntity).findOneByOrFail({ projectId, userId });
+  return db.transaction(async (tx) => {
+    await tx.getRepository(MembershipEntity).upsert({ projectId, userId, role }, ["projectId", "userId"]);
+    await recordAudit(tx, { projectId, actorId: viewer.userId, action: "membership.set", targetType: "user", targetId: userId, data: { role }, requestId });
+    return tx.getRepository(MembershipEntity).findOneByOrFail({ projectId, userId });
+  });
 }
 
 export async function myRole(db: Db, viewer: Viewer, projectId: string): Promise<Role> {

@@ -1,0 +1,50 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createProject, startRun, startTestOuro, type TestOuro } from "./helpers/ouro";
+import { spawnOuro } from "./helpers/process";
+
+describe("operations", () => {
+  let t: TestOuro;
+  let projectId: string;
+  beforeAll(async () => {
+    t = await startTestOuro({ label: "ops", worker: true, env: { OURO_RUN_TIMEOUT_SECONDS: "5" } });
+    projectId = await createProject(t, "ops");
+  });
+  afterAll(() => t?.stop());
+
+  it("marks a run that went silent as failed, and leaves a run that heartbeats alone", async () => {
+    const silent = await startRun(t, projectId);
+    const alive = await startRun(t, projectId);
+    for (let i = 0; i < 8; i++) {
+      await t.gql(`mutation($r: ID!) { heartbeatRun(runId: $r) { id } }`, { r: alive });
+      await sleep(1000);
+    }
+    const r = await t.gql(`query($a: ID!, $b: ID!) { a: run(id: $a) { status statusReason finishedAt } b: run(id: $b) { status } }`, { a: silent, b: alive });
+    expect(r.data.a.status).toBe("failed");
+    expect(r.data.a.statusReason).toContain("no heartbeat");
+    expect(r.data.b.status).toBe("running");
+    const trail = await t.gql(`query($p: ID!) { auditTrail(projectId: $p, first: 100) { action targetId actorId } }`, { p: projectId });
+    expect(trail.data.auditTrail).toContainEqual({ action: "run.reaped", targetId: silent, actorId: null });
+  }, 30_000);
+
+  it("exposes request, GraphQL, job and queue figures to Prometheus", async () => {
+    await t.gql(`{ viewer { id } }`);
+    const res = await fetch(t.url.replace("/graphql", "/metrics"), { headers: { authorization: `Bearer ${t.adminToken}` } });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    for (const name of ["ouro_http_requests_total", "ouro_http_request_duration_seconds", "ouro_graphql_operations_total", "ouro_jobs_queued", "ouro_workers_alive", "ouro_process_cpu_user_seconds_total"]) {
+      expect(text).toContain(name);
+    }
+    expect(text).toMatch(/ouro_workers_alive \d+/);
+    expect(text).toMatch(/ouro_graphql_operations_total\{type="query",outcome="ok"\} \d+/);
+  });
+
+  it("`ouro token create` makes a user and a token that works", async () => {
+    const cli = spawnOuro(["token", "create", "--email", "ci@example.com", "--name", "CI"], { DATABASE_URL: t.databaseUrl });
+    expect(await cli.exited).toBe(0);
+    const token = cli.output().trim().split("\n").pop()!;
+    expect(token).toMatch(/^ouro_[\w-]{40,}$/);
+    const me = await t.gql(`{ viewer { email isAdmin } }`, {}, token);
+    expect(me.data.viewer).toEqual({ email: "ci@example.com", isAdmin: false });
+  });
+});
