@@ -50,4 +50,19 @@ describe("live feeds", () => {
     await follower.return!();
     expect((await pending).done).toBe(true);
   });
+
+  it("a follower with a cursor beyond the end does not hold back the others", async () => {
+    const runId = await startRun(t, projectId);
+    const ahead = t.app.live.follow(metricsFeed(t.app.db, runId), 999_999_999n);
+    const aheadNext = ahead.next();
+    await new Promise((r) => setTimeout(r, 100));
+    const normal = t.app.live.follow(metricsFeed(t.app.db, runId), 0n);
+    const got = normal.next();
+    await new Promise((r) => setTimeout(r, 100));
+    await t.gql(LOG, { r: runId, p: points("x", 0, 3) });
+    expect((await got).value?.map((p: { step: number }) => p.step)).toEqual([0, 1, 2]);
+    await normal.return!();
+    await ahead.return!();
+    expect((await aheadNext).done).toBe(true);
+  });
 });

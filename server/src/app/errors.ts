@@ -11,6 +11,14 @@ const CLIENT_CODES = new Set([
   "OPERATION_RESOLUTION_FAILURE",
   "PERSISTED_QUERY_NOT_FOUND",
   "PERSISTED_QUERY_NOT_SUPPORTED",
+  // Ouro's own client-facing codes (platform/errors.ts), when raised as plain GraphQL errors.
+  "UNAUTHENTICATED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "CONFLICT",
+  "PAYLOAD_TOO_LARGE",
+  "RATE_LIMITED",
+  "UNAVAILABLE",
 ]);
 
 /** The error the client should see for `error`, or null when it is our fault (INTERNAL). */

@@ -8,12 +8,13 @@ import type { AppServices, Context } from "../platform/graphql/context";
 import { parseWithLimits, validateWithLimits } from "../platform/graphql/limits";
 import type { Metrics } from "../platform/observability";
 import { authenticate, TOKEN_REVOKED_TOPIC } from "../domains/users/token.service";
-import { formatError } from "./errors";
+import { formatError, isInternal } from "./errors";
 
 type Extra = {
   socket: WebSocket;
   viewer?: Viewer;
-  subscriptions?: Set<string>;
+  /** Open operations by id, with the request id their errors carry. */
+  operations?: Map<string, string>;
 };
 
 export const CLOSE_FORBIDDEN = 4403;
@@ -50,15 +51,15 @@ export function attachWebSocket(server: Server, app: AppServices, schema: GraphQ
         const viewer = token ? await authenticate(app.db, token) : null;
         if (!viewer) return false; // graphql-ws closes with 4403 Forbidden
         ctx.extra.viewer = viewer;
-        ctx.extra.subscriptions = new Set();
+        ctx.extra.operations = new Map();
         const set = socketsByToken.get(viewer.tokenId) ?? new Set();
         set.add(ctx.extra.socket);
         socketsByToken.set(viewer.tokenId, set);
         return true;
       },
       onSubscribe: (ctx, id, payload) => {
-        const subs = ctx.extra.subscriptions!;
-        if (subs.size >= config.limits.wsMaxSubscriptions) {
+        const ops = ctx.extra.operations!;
+        if (ops.size >= config.limits.wsMaxSubscriptions) {
           return [new GraphQLError(`at most ${config.limits.wsMaxSubscriptions} operations per connection`, { extensions: { code: "RATE_LIMITED" } })];
         }
         let document;
@@ -69,30 +70,39 @@ export function attachWebSocket(server: Server, app: AppServices, schema: GraphQ
         }
         const errors = validateWithLimits(schema, document, config.limits);
         if (errors.length) return errors;
-        subs.add(id);
+        const requestId = randomUUID();
+        ops.set(id, requestId);
         metrics.subscriptions.inc();
-        const contextValue: Context = { requestId: randomUUID(), viewer: ctx.extra.viewer ?? null, app };
+        const contextValue: Context = { requestId, viewer: ctx.extra.viewer ?? null, app };
         return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue };
       },
       onComplete: (ctx, id) => {
-        if (ctx.extra.subscriptions?.delete(id)) metrics.subscriptions.dec();
+        if (ctx.extra.operations?.delete(id)) metrics.subscriptions.dec();
       },
-      onNext: (_ctx, _id, _payload, _args, result) => {
-        if ("errors" in result && result.errors) {
-          return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e) as GraphQLError) };
-        }
-        return undefined;
+      onNext: (ctx, id, _payload, _args, result) => {
+        if (!("errors" in result) || !result.errors) return undefined;
+        return { ...result, errors: result.errors.map((e) => present(e, ctx.extra.operations?.get(id))) };
       },
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => new GraphQLError(formatError(e.toJSON(), e).message, { extensions: formatError(e.toJSON(), e).extensions })),
+      onError: (ctx, id, _payload, errors) => errors.map((e) => present(e, ctx.extra.operations?.get(id))),
       onClose: (ctx) => {
-        const n = ctx.extra.subscriptions?.size ?? 0;
-        if (n) metrics.subscriptions.dec(n);
+        const ops = ctx.extra.operations;
+        if (ops?.size) metrics.subscriptions.dec(ops.size);
+        ops?.clear();
         const tokenId = ctx.extra.viewer?.tokenId;
-        if (tokenId) socketsByToken.get(tokenId)?.delete(ctx.extra.socket);
+        const sockets = tokenId ? socketsByToken.get(tokenId) : undefined;
+        sockets?.delete(ctx.extra.socket);
+        if (tokenId && sockets?.size === 0) socketsByToken.delete(tokenId);
       },
     },
     wss,
   );
+
+  /** As over HTTP: a code and a request id for the client; internal errors logged in full. */
+  function present(e: GraphQLError, requestId = "unknown"): GraphQLError {
+    if (isInternal(e)) app.log.error({ err: e.originalError ?? e, requestId }, "internal error (websocket)");
+    const shown = formatError(e.toJSON(), e);
+    return new GraphQLError(shown.message, { path: shown.path, extensions: { ...shown.extensions, requestId } });
+  }
 
   return {
     async close() {

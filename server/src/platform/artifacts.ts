@@ -4,6 +4,7 @@ import { mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { OuroError } from "./errors";
 
 export interface StoredBlob {
   sha256: string;
@@ -17,16 +18,22 @@ const SHA256 = /^[0-9a-f]{64}$/;
  * SHA-256 of its bytes, so there is nothing to traverse and nothing to overwrite. Writes go
  * to a temporary file first and are renamed into place only when complete.
  */
+export type BlobContent = Readable | Iterable<Buffer | string> | AsyncIterable<Buffer | string>;
+
 export interface ArtifactStore {
-  put(content: Readable | Iterable<Buffer | string> | AsyncIterable<Buffer | string>): Promise<StoredBlob>;
+  /** Stores the bytes; past `maxBytes` it stops, keeps nothing and throws PAYLOAD_TOO_LARGE. */
+  put(content: BlobContent, opts?: { maxBytes?: number }): Promise<StoredBlob>;
   open(sha256: string): Promise<Readable>;
   has(sha256: string): Promise<boolean>;
+  /** A local file with the blob's bytes, for tools that read paths (polars). Do not modify it. */
+  localPath(sha256: string): Promise<string>;
 }
 
 export class LocalArtifactStore implements ArtifactStore {
   constructor(private readonly root: string) {}
 
-  async put(content: Readable | Iterable<Buffer | string> | AsyncIterable<Buffer | string>): Promise<StoredBlob> {
+  async put(content: BlobContent, opts: { maxBytes?: number } = {}): Promise<StoredBlob> {
+    const maxBytes = opts.maxBytes ?? Number.POSITIVE_INFINITY;
     const tmpDir = path.join(this.root, "tmp");
     await mkdir(tmpDir, { recursive: true });
     const tmp = path.join(tmpDir, randomUUID());
@@ -40,6 +47,7 @@ export class LocalArtifactStore implements ArtifactStore {
             const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
             hash.update(buf);
             byteSize += buf.length;
+            if (byteSize > maxBytes) throw new OuroError("PAYLOAD_TOO_LARGE", `content larger than ${maxBytes} bytes`);
             yield buf;
           }
         },
@@ -57,6 +65,12 @@ export class LocalArtifactStore implements ArtifactStore {
 
   async open(sha256: string): Promise<Readable> {
     return createReadStream(this.pathOf(sha256));
+  }
+
+  async localPath(sha256: string): Promise<string> {
+    const p = this.pathOf(sha256);
+    await stat(p);
+    return p;
   }
 
   async has(sha256: string): Promise<boolean> {

@@ -12,7 +12,7 @@ const bool = (fallback: boolean) =>
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 
 const schema = z.object({
-  /** development | production. Production turns introspection and the landing page off. */
+  /** development | production | test. Production turns introspection and the landing page off. */
   OURO_ENV: z.enum(["development", "production", "test"]).default("development"),
   /** PostgreSQL URL. Unset: Ouro starts an embedded PostgreSQL under OURO_DATA_DIR. */
   DATABASE_URL: z.string().url().optional(),
@@ -52,6 +52,16 @@ const schema = z.object({
   OURO_ARTIFACT_DIR: z.string().optional(),
   /** Grace period for SIGTERM: in-flight requests and jobs get this long to finish. */
   OURO_SHUTDOWN_GRACE_SECONDS: int(20, 0),
+  /** Server directories `ingestDataset` may read files from (comma-separated); none by default. */
+  OURO_INGEST_ROOTS: z.string().default(""),
+  /** Let URL ingestion reach loopback, private and link-local addresses (off: SSRF protection). */
+  OURO_INGEST_ALLOW_PRIVATE_URLS: bool(false),
+  /** Named PostgreSQL sources for SQL ingestion, as JSON: {"warehouse": "postgres://..."}. */
+  OURO_SQL_SOURCES: z.string().default("{}"),
+  /** Largest upload or download accepted for ingestion (bytes). */
+  OURO_MAX_INGEST_BYTES: int(2 * 1024 * 1024 * 1024, 1024),
+  /** Most rows a SQL ingestion may return. */
+  OURO_SQL_MAX_ROWS: int(10_000_000, 1),
   /** Fault injection for crash tests: each export chunk sleeps this long. Leave 0. */
   OURO_FAULT_SLOW_TASK_MS: int(0, 0),
 });
@@ -59,7 +69,9 @@ const schema = z.object({
 export type Config = ReturnType<typeof readConfig>;
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env) {
-  const parsed = schema.safeParse(env);
+  // `OURO_PORT=` means "not set", not 0.
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = schema.safeParse(given);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
@@ -96,5 +108,24 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     metricsPublic: c.OURO_METRICS_PUBLIC,
     artifactDir: path.resolve(c.OURO_ARTIFACT_DIR ?? path.join(dataDir, "artifacts")),
     shutdownGraceSeconds: c.OURO_SHUTDOWN_GRACE_SECONDS,
+    ingest: {
+      roots: c.OURO_INGEST_ROOTS.split(",").map((r) => r.trim()).filter(Boolean).map((r) => path.resolve(r)),
+      allowPrivateUrls: c.OURO_INGEST_ALLOW_PRIVATE_URLS,
+      sqlSources: parseSqlSources(c.OURO_SQL_SOURCES),
+      maxBytes: c.OURO_MAX_INGEST_BYTES,
+      sqlMaxRows: c.OURO_SQL_MAX_ROWS,
+    },
   };
+}
+
+function parseSqlSources(json: string): Record<string, string> {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new Error("Invalid configuration:\n  OURO_SQL_SOURCES: not valid JSON");
+  }
+  const parsed = z.record(z.string().regex(/^[\w-]{1,64}$/), z.string().url()).safeParse(value);
+  if (!parsed.success) throw new Error("Invalid configuration:\n  OURO_SQL_SOURCES: must map names to postgres:// URLs");
+  return parsed.data;
 }

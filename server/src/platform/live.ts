@@ -31,8 +31,12 @@ class Tail<T> {
 
   constructor(readonly feed: Feed<T>) {}
 
+  /**
+   * Makes sure the tail reads everything after `from`. A tail ahead of a new follower goes
+   * back (followers drop what they already have); it never skips ahead of one.
+   */
   start(from: bigint): void {
-    if (this.cursor === null) this.cursor = from;
+    if (this.cursor === null || from < this.cursor) this.cursor = from;
     void this.poke();
   }
 
@@ -47,11 +51,14 @@ class Tail<T> {
       do {
         this.again = false;
         for (;;) {
-          const items = await this.feed.fetchAfter(this.cursor, PAGE);
+          const from: bigint = this.cursor!;
+          const items = await this.feed.fetchAfter(from, PAGE);
           if (items.length === 0) break;
-          this.cursor = this.feed.cursorOf(items[items.length - 1]);
+          // If start() moved the cursor back during the read, read again from there.
+          if (this.cursor === from) this.cursor = this.feed.cursorOf(items[items.length - 1]);
+          else this.again = true;
           for (const l of this.listeners) l(items);
-          if (items.length < PAGE) break;
+          if (items.length < PAGE || this.again) break;
         }
       } while (this.again);
     } catch {

@@ -10,6 +10,8 @@ process.once("message", async ({ modulePath, exportName, input }) => {
     const result = await fn(input, report);
     process.send({ type: "result", result }, () => process.exit(0));
   } catch (err) {
-    process.send({ type: "error", message: err && err.message ? err.message : String(err) }, () => process.exit(1));
+    // A client-facing error keeps its code (e.g. BAD_USER_INPUT) across the process boundary.
+    const code = err && typeof err.code === "string" && err.name === "OuroError" ? err.code : undefined;
+    process.send({ type: "error", message: err && err.message ? err.message : String(err), code }, () => process.exit(1));
   }
 });

@@ -1,5 +1,6 @@
 import { fork } from "node:child_process";
 import path from "node:path";
+import { OuroError, type ErrorCode } from "./errors";
 import { JobCancelledError } from "./tasks";
 
 export type SubprocessProgress = (fraction: number, message?: string) => void;
@@ -30,10 +31,10 @@ export function runInSubprocess<I, O>(modulePath: string, exportName: string, in
       finish(() => reject(new JobCancelledError()));
     };
     opts.signal?.addEventListener("abort", onAbort);
-    child.on("message", (msg: { type: string; result?: O; message?: string; fraction?: number }) => {
+    child.on("message", (msg: { type: string; result?: O; message?: string; code?: ErrorCode; fraction?: number }) => {
       if (msg.type === "progress") opts.onProgress?.(msg.fraction ?? 0, msg.message);
       else if (msg.type === "result") finish(() => resolve(msg.result as O));
-      else if (msg.type === "error") finish(() => reject(new Error(msg.message)));
+      else if (msg.type === "error") finish(() => reject(msg.code ? new OuroError(msg.code, msg.message ?? "") : new Error(msg.message)));
     });
     child.on("error", (err) => finish(() => reject(err)));
     child.on("exit", (code, signal) => finish(() => reject(new Error(`task process ended (${signal ?? `code ${code}`}) without a result`))));

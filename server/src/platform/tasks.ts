@@ -8,7 +8,7 @@ export interface TaskContext<P = Record<string, unknown>> {
   /** 1 on the first try. Handlers must be idempotent: a crashed try is run again. */
   attempt: number;
   payload: P;
-  /** Aborted when the job is cancelled or the worker drains. */
+  /** Aborted when the job is cancelled. (A draining worker lets running jobs finish.) */
   signal: AbortSignal;
   db: Db;
   log: Logger;

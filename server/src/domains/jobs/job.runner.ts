@@ -77,21 +77,20 @@ export class JobRunner {
     log.info({ worker: this.processId, kinds: Object.keys(taskList) }, "worker started");
   }
 
-  /** Stops taking jobs and waits for running ones; a second call aborts them. */
+  /**
+   * Stops taking jobs and waits for the running ones to finish (cancellations still reach
+   * them meanwhile). Heartbeats go on until then, so a long drain is not mistaken for death.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    this.unsubscribeCancel?.();
     try {
       await this.runner?.stop();
     } finally {
+      if (this.heartbeat) clearInterval(this.heartbeat);
+      this.unsubscribeCancel?.();
       await this.o.db.query("DELETE FROM worker_processes WHERE id = $1", [this.processId]).catch(() => undefined);
     }
-  }
-
-  abortAll(): void {
-    for (const c of this.running.values()) c.abort(new Error("worker shutting down"));
   }
 
   private async tick(): Promise<void> {
@@ -208,9 +207,15 @@ export class JobRunner {
            updated_at = now(), revision = revision + 1 WHERE id = $1`,
         [jobId, result],
       );
-      if (!ok) jobLog.warn("job finished after it was cancelled or handed to another worker; result dropped");
       this.o.onJobEnd?.(kind, ok ? "succeeded" : "stale", (Date.now() - started) / 1000);
+      if (!ok && !controller.signal.aborted) {
+        // Handed to a newer try meanwhile: report failure so the queue leaves that try's entry
+        // alone (completing would delete it; failing only touches entries this worker holds).
+        jobLog.warn("job finished after it was handed to another worker; result dropped");
+        throw new StaleAttemptError();
+      }
     } catch (err) {
+      if (err instanceof StaleAttemptError) throw err;
       const cancelled = controller.signal.aborted && controller.signal.reason instanceof JobCancelledError;
       if (cancelled) {
         this.o.onJobEnd?.(kind, "cancelled", (Date.now() - started) / 1000);
@@ -229,6 +234,12 @@ export class JobRunner {
     } finally {
       this.running.delete(jobId);
     }
+  }
+}
+
+class StaleAttemptError extends Error {
+  constructor() {
+    super("stale attempt");
   }
 }
 

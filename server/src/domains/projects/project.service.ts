@@ -13,7 +13,11 @@ const RANK: Record<Role, number> = { viewer: 0, editor: 1, admin: 2 };
  * whose role is too low gets FORBIDDEN. Instance administrators act as project admins.
  */
 export async function requireRole(db: Db, viewer: Viewer, projectId: string, minimum: Role): Promise<Role> {
-  if (viewer.isAdmin) return "admin";
+  if (viewer.isAdmin) {
+    const exists = await sql(db, "SELECT 1 FROM projects WHERE id = $1", [projectId]);
+    if (exists.length === 0) throw notFound("project", projectId);
+    return "admin";
+  }
   const rows = await sql<{ role: Role }>(db, "SELECT role FROM memberships WHERE project_id = $1 AND user_id = $2", [projectId, viewer.userId]);
   const role = rows[0]?.role;
   if (!role) throw notFound("project", projectId);

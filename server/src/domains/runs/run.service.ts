@@ -126,18 +126,20 @@ export async function finishRun(db: Db, viewer: Viewer, runId: string, status: E
 
 /** Marks runs without a sign of life for `timeoutSeconds` as failed. Safe to run anywhere, often. */
 export async function reapSilentRuns(db: Db, timeoutSeconds: number): Promise<number> {
-  const reaped = await sql<{ id: string; project_id: string }>(
-    db,
-    `UPDATE runs SET status = 'failed', finished_at = now(),
-       status_reason = 'no heartbeat or metrics for ' || $1 || ' seconds'
-     WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => $1)
-     RETURNING id, project_id`,
-    [timeoutSeconds],
-  );
-  for (const r of reaped) {
-    await db.transaction((tx) => recordAudit(tx, { projectId: r.project_id, actorId: null, action: "run.reaped", targetType: "run", targetId: r.id }));
-  }
-  return reaped.length;
+  return db.transaction(async (tx) => {
+    const reaped = await sql<{ id: string; project_id: string }>(
+      tx,
+      `UPDATE runs SET status = 'failed', finished_at = now(),
+         status_reason = 'no heartbeat or metrics for ' || $1 || ' seconds'
+       WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => $1)
+       RETURNING id, project_id`,
+      [timeoutSeconds],
+    );
+    for (const r of reaped) {
+      await recordAudit(tx, { projectId: r.project_id, actorId: null, action: "run.reaped", targetType: "run", targetId: r.id });
+    }
+    return reaped.length;
+  });
 }
 
 export async function listParams(db: Db, runId: string): Promise<ParamEntity[]> {

@@ -29,7 +29,8 @@ export function runTasks(store: ArtifactStore, faultSlowTaskMs: number): TaskHan
     await ctx.progress(0, `exporting ${total} points`);
     let written = 0;
     async function* lines() {
-      yield JSON.stringify({ type: "run", id: run.id, name: run.name, status: run.status, startedAt: run.startedAt, tags: run.tags }) + "\n";
+      // Only what cannot change after the export was asked for: a retry writes the same bytes.
+      yield JSON.stringify({ type: "run", id: run.id, name: run.name, startedAt: run.startedAt, upTo }) + "\n";
       for (const p of params) yield JSON.stringify({ type: "param", key: p.key, value: p.value }) + "\n";
       let cursor = "0";
       for (;;) {

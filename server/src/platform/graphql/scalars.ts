@@ -20,9 +20,12 @@ function parseCursor(v: unknown): string {
   return v;
 }
 
+const MAX_BIGINT = 9_223_372_036_854_775_807n;
+
 /** Stream cursors are decimal sequence numbers; anything else is a client error. */
 export function streamPosition(cursor: string | null | undefined): bigint {
   if (cursor == null || cursor === "") return 0n;
-  if (!/^\d{1,19}$/.test(cursor)) throw new GraphQLError("invalid cursor", { extensions: { code: "BAD_USER_INPUT" } });
-  return BigInt(cursor);
+  const value = /^\d{1,19}$/.test(cursor) ? BigInt(cursor) : -1n;
+  if (value < 0n || value > MAX_BIGINT) throw new GraphQLError("invalid cursor", { extensions: { code: "BAD_USER_INPUT" } });
+  return value;
 }
