@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProject, startRun, startTestOuro, type TestOuro } from "./helpers/ouro";
@@ -47,4 +50,26 @@ describe("operations", () => {
     const me = await t.gql(`{ viewer { email isAdmin } }`, {}, token);
     expect(me.data.viewer).toEqual({ email: "ci@example.com", isAdmin: false });
   });
+
+  it("`ouro start` on its own embedded PostgreSQL drains on SIGTERM and exits 0, database stopped last", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "ouro-start-"));
+    const pgPort = String(58000 + Math.floor(Math.random() * 1000));
+    const env = { OURO_DATA_DIR: dir, OURO_EMBEDDED_PG_PORT: pgPort, DATABASE_URL: "" };
+    const first = spawnOuro(["start"], env);
+    const token = (await first.waitFor(/First admin API token[^\n]*\n\s+(ouro_\S+)/, 60_000))[1];
+    const url = (await first.waitFor(/Ouro is ready at (\S+)/))[1];
+    const me = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: '{"query":"{ viewer { isAdmin } }"}' });
+    expect(((await me.json()) as any).data.viewer.isAdmin).toBe(true);
+    first.child.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toContain('"msg":"stopped"');
+
+    // Again on the same data: no new admin token, same database.
+    const second = spawnOuro(["start"], env);
+    await second.waitFor(/Ouro is ready at/, 60_000);
+    expect(second.output()).not.toContain("First admin API token");
+    second.child.kill("SIGTERM");
+    expect(await second.exited).toBe(0);
+    await rm(dir, { recursive: true, force: true });
+  }, 120_000);
 });

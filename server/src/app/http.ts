@@ -113,6 +113,8 @@ export async function createHttpApp(app: AppServices, schema: GraphQLSchema, met
     introspection: config.introspection,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // Ouro drains on SIGTERM itself (cli.ts), in order: sockets, HTTP, worker, database.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: !config.introspection,
     validationRules: limitRules(config.limits),

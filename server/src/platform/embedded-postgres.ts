@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import exitHook from "async-exit-hook";
 import pg from "pg";
@@ -23,6 +23,8 @@ const USER = "ouro";
  */
 export async function startEmbeddedPostgres(dir: string, port: number, log: Logger): Promise<EmbeddedDatabase> {
   await mkdir(dir, { recursive: true });
+  // As root, PostgreSQL runs as the `postgres` system user, which must be able to enter here.
+  if (process.getuid?.() === 0) await chmod(dir, 0o755);
   const password = await readOrCreatePassword(path.join(dir, "pg-password"));
   const serverUrl = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
   const url = `${serverUrl}/${DB_NAME}`;
