@@ -2,7 +2,7 @@ import { AuditEventEntity } from "./domains/audit/audit-event.entity";
 import { DatasetVersionEntity } from "./domains/datasets/dataset-version.entity";
 import { DatasetEntity } from "./domains/datasets/dataset.entity";
 import { FeatureSetEntity } from "./domains/datasets/feature-set.entity";
-import { RecipeEntity } from "./domains/datasets/recipe.entity";
+import { RecipeEntity } from "./domains/recipes/recipe.entity";
 import { DeploymentEntity } from "./domains/deployments/deployment.entity";
 import { JobLogEntity } from "./domains/jobs/job-log.entity";
 import { JobEntity } from "./domains/jobs/job.entity";

@@ -18,12 +18,16 @@ export default async function setup(project: TestProject) {
   if (process.env.DATABASE_URL) {
     adminUrl = process.env.DATABASE_URL;
   } else {
-    const dir = path.resolve(".ouro-test");
+    // A cluster of this run's own: test runs side by side must not share a data directory.
+    const dir = path.resolve(".ouro-test", `run-${process.pid}`);
     await rm(dir, { recursive: true, force: true });
     const port = 55000 + Math.floor(Math.random() * 5000);
     const embedded = await startEmbeddedPostgres(dir, port, log);
     adminUrl = embedded.url;
-    stop = embedded.stop;
+    stop = async () => {
+      await embedded.stop();
+      await rm(dir, { recursive: true, force: true });
+    };
   }
   const templateUrl = withDatabase(adminUrl, "ouro_template");
   const admin = new pg.Client({ connectionString: adminUrl });

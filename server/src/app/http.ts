@@ -11,6 +11,7 @@ import { HTTP_STATUS, OuroError, unauthenticated, type ErrorCode } from "../plat
 import type { AppServices, Context } from "../platform/graphql/context";
 import { limitRules } from "../platform/graphql/limits";
 import type { Metrics } from "../platform/observability";
+import { uploadHandler } from "../domains/datasets/upload.route";
 import { authenticate } from "../domains/users/token.service";
 import { formatError, isInternal } from "./errors";
 
@@ -87,6 +88,10 @@ export async function createHttpApp(app: AppServices, schema: GraphQLSchema, met
     res.send(await metrics.registry.metrics());
   });
 
+  web.post("/v1/uploads", requireToken, (req, res, next) => {
+    uploadHandler(app)(req, res).catch(next);
+  });
+
   const requestIdPlugin: ApolloServerPlugin<Context> = {
     async requestDidStart({ contextValue }) {
       return {
@@ -154,6 +159,7 @@ export async function createHttpApp(app: AppServices, schema: GraphQLSchema, met
 
 function routeLabel(path: string): string {
   if (path.startsWith("/graphql")) return "/graphql";
+  if (path === "/v1/uploads") return path;
   if (["/healthz", "/readyz", "/metrics"].includes(path)) return path;
   return "other";
 }

@@ -1,8 +1,10 @@
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from "graphql";
 import { buildSchema } from "type-graphql";
 import { AuditResolver } from "../domains/audit/audit.resolver";
+import { DatasetResolver } from "../domains/datasets/dataset.resolver";
 import { JobResolver } from "../domains/jobs/job.resolver";
 import { ProjectResolver } from "../domains/projects/project.resolver";
+import { RecipeResolver } from "../domains/recipes/recipe.resolver";
 import { RunResolver } from "../domains/runs/run.resolver";
 import { UserResolver } from "../domains/users/user.resolver";
 
@@ -11,9 +13,10 @@ let built: Promise<GraphQLSchema> | undefined;
 /** The one schema, built once per process. */
 export function ouroSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [UserResolver, ProjectResolver, JobResolver, RunResolver, AuditResolver],
+    resolvers: [UserResolver, ProjectResolver, JobResolver, RunResolver, AuditResolver, DatasetResolver, RecipeResolver],
     validate: false,
-    // Subscriptions bring their own event sources (see platform/live.ts); no in-memory pub/sub.
+    // Required by type-graphql once subscriptions exist, but unused: every subscription brings
+    // its own resumable event source (platform/live.ts).
     pubSub: { publish: () => undefined, subscribe: () => { throw new Error("unused"); } } as never,
   });
   return built;

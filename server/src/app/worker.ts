@@ -1,4 +1,6 @@
+import { datasetTasks } from "../domains/datasets/dataset.tasks";
 import { JobRunner } from "../domains/jobs/job.runner";
+import { recipeTasks } from "../domains/recipes/recipe.tasks";
 import { reapSilentRuns } from "../domains/runs/run.service";
 import { runTasks } from "../domains/runs/run.tasks";
 import type { Metrics } from "../platform/observability";
@@ -8,6 +10,8 @@ import type { Started } from "./services";
 export function allTaskHandlers(app: Started) {
   return {
     ...runTasks(app.artifacts, app.config.worker.faultSlowTaskMs),
+    ...datasetTasks(app.artifacts, app.config),
+    ...recipeTasks(app.artifacts, app.config),
   };
 }
 

@@ -1,0 +1,77 @@
+import pl from "nodejs-polars";
+
+// Data-quality expectations, evaluated with polars in a task subprocess.
+
+export type Expectation =
+  | { kind: "notNull"; column: string }
+  | { kind: "range"; column: string; min?: number | null; max?: number | null }
+  | { kind: "allowedSet"; column: string; values: string[] }
+  | { kind: "unique"; column: string }
+  | { kind: "regex"; column: string; pattern: string }
+  | { kind: "rowCount"; min?: number | null; max?: number | null };
+
+export interface ExpectationResult {
+  expectation: Expectation;
+  passed: boolean;
+  /** Rows that break it (for rowCount: the row count). */
+  failing: number;
+  /** Up to five offending values, as text. */
+  examples: string[];
+  message: string;
+}
+
+export interface QualityReport {
+  passed: boolean;
+  results: ExpectationResult[];
+}
+
+const EXAMPLES = 5;
+
+function check(df: pl.DataFrame, e: Expectation): ExpectationResult {
+  if (e.kind === "rowCount") {
+    const ok = (e.min == null || df.height >= e.min) && (e.max == null || df.height <= e.max);
+    return { expectation: e, passed: ok, failing: ok ? 0 : df.height, examples: [], message: ok ? "ok" : `${df.height} rows, expected ${e.min ?? "-"}..${e.max ?? "-"}` };
+  }
+  if (!df.columns.includes(e.column)) {
+    return { expectation: e, passed: false, failing: df.height, examples: [], message: `column ${e.column} does not exist` };
+  }
+  const col = pl.col(e.column);
+  let bad: pl.Expr;
+  switch (e.kind) {
+    case "notNull":
+      bad = col.isNull();
+      break;
+    case "range": {
+      const v = col.cast(pl.Float64);
+      bad = pl.lit(false);
+      if (e.min != null) bad = bad.or(v.lt(e.min));
+      if (e.max != null) bad = bad.or(v.gt(e.max));
+      break;
+    }
+    case "allowedSet":
+      bad = col.isNotNull().and(col.cast(pl.Utf8).isIn(e.values).not());
+      break;
+    case "unique":
+      bad = col.isNotNull().and(col.isDuplicated());
+      break;
+    case "regex":
+      // Polars' regex engine runs in linear time: a hostile pattern cannot stall the worker.
+      bad = col.isNotNull().and(col.cast(pl.Utf8).str.contains(e.pattern).not());
+      break;
+  }
+  const failingRows = df.filter(bad.fillNull(false));
+  const examples = failingRows.getColumn(e.column).head(EXAMPLES).cast(pl.Utf8).toArray().map((v) => String(v));
+  const failing = failingRows.height;
+  return { expectation: e, passed: failing === 0, failing, examples, message: failing === 0 ? "ok" : `${failing} of ${df.height} rows fail` };
+}
+
+export function evaluateExpectations(df: pl.DataFrame, expectations: Expectation[]): QualityReport {
+  const results = expectations.map((e) => {
+    try {
+      return check(df, e);
+    } catch (err) {
+      return { expectation: e, passed: false, failing: 0, examples: [], message: `could not evaluate: ${(err as Error).message.split("\n")[0]}` };
+    }
+  });
+  return { passed: results.every((r) => r.passed), results };
+}

@@ -1,0 +1,107 @@
+import net from "node:net";
+
+/**
+ * Which addresses a server-side download may not reach unless private addresses are allowed
+ * (MLflow's webhook SSRF, cloud metadata at 169.254.169.254). Judged on the address actually
+ * connected to, never on the host name, so every spelling of an address (2130706433,
+ * 0x7f.1, ::ffff:127.0.0.1) meets the same rule.
+ *
+ * IPv4 follows the IANA special-purpose registry. IPv6 is an allow-list: only global unicast
+ * (2000::/3) minus its special blocks passes, plus forms that embed an IPv4 address (mapped,
+ * NAT64), which are judged by that IPv4 address.
+ */
+
+type Range = [bytes: number[], prefix: number, label: string];
+
+const IPV4_BLOCKED: Range[] = [
+  [[0, 0, 0, 0], 8, "unspecified (\"this network\"; 0.0.0.0 reaches this machine)"],
+  [[10, 0, 0, 0], 8, "private"],
+  [[100, 64, 0, 0], 10, "carrier-grade NAT (shared)"],
+  [[127, 0, 0, 0], 8, "loopback"],
+  [[169, 254, 0, 0], 16, "link-local (where cloud metadata services live)"],
+  [[172, 16, 0, 0], 12, "private"],
+  [[192, 0, 0, 0], 24, "IETF protocol assignment"],
+  [[192, 0, 2, 0], 24, "documentation"],
+  [[192, 88, 99, 0], 24, "6to4 relay"],
+  [[192, 168, 0, 0], 16, "private"],
+  [[198, 18, 0, 0], 15, "benchmarking"],
+  [[198, 51, 100, 0], 24, "documentation"],
+  [[203, 0, 113, 0], 24, "documentation"],
+  [[224, 0, 0, 0], 4, "multicast"],
+  [[240, 0, 0, 0], 4, "reserved (or broadcast)"],
+];
+
+const IPV6_BLOCKED_INSIDE_GLOBAL: Range[] = [
+  [[0x20, 0x01, 0x00, 0x00], 23, "IETF protocol assignment (Teredo, ORCHID, ...)"],
+  [[0x20, 0x01, 0x0d, 0xb8], 32, "documentation"],
+  [[0x20, 0x02], 16, "6to4 (deprecated, embeds an IPv4 address)"],
+  [[0x3f, 0xff], 16, "documentation"],
+];
+
+/** Why `address` may not be connected to, or undefined for an ordinary public address. */
+export function blockedReason(address: string): string | undefined {
+  const bare = address.replace(/^\[|\]$/g, "").replace(/%.*$/, ""); // brackets, zone id
+  const family = net.isIP(bare);
+  if (family === 4) return ipv4Reason(ipv4Bytes(bare));
+  if (family === 6) return ipv6Reason(ipv6Bytes(bare));
+  return "not an IP address";
+}
+
+function ipv4Reason(bytes: number[]): string | undefined {
+  for (const [base, prefix, label] of IPV4_BLOCKED) if (matches(bytes, base, prefix)) return label;
+  return undefined;
+}
+
+function ipv6Reason(bytes: number[]): string | undefined {
+  const allZeroUpTo = (n: number) => bytes.slice(0, n).every((b) => b === 0);
+  if (allZeroUpTo(15) && bytes[15] === 0) return "unspecified (::)";
+  if (allZeroUpTo(15) && bytes[15] === 1) return "loopback (::1)";
+  // ::ffff:a.b.c.d reaches the IPv4 address a.b.c.d.
+  if (allZeroUpTo(10) && bytes[10] === 0xff && bytes[11] === 0xff) {
+    const inner = ipv4Reason(bytes.slice(12));
+    return inner ? `IPv4-mapped ${inner}` : undefined;
+  }
+  // 64:ff9b::a.b.c.d is the well-known NAT64 prefix: a gateway connects to a.b.c.d.
+  if (matches(bytes, [0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0], 96)) {
+    const inner = ipv4Reason(bytes.slice(12));
+    return inner ? `NAT64-embedded ${inner}` : undefined;
+  }
+  if ((bytes[0]! & 0xe0) !== 0x20) {
+    if (bytes[0] === 0xff) return "multicast";
+    if ((bytes[0]! & 0xfe) === 0xfc) return "unique local (private)";
+    if (bytes[0] === 0xfe && (bytes[1]! & 0xc0) === 0x80) return "link-local";
+    if (bytes[0] === 0xfe && (bytes[1]! & 0xc0) === 0xc0) return "site-local (deprecated, private)";
+    return "not global unicast (IPv4-compatible, discard or reserved)";
+  }
+  for (const [base, prefix, label] of IPV6_BLOCKED_INSIDE_GLOBAL) if (matches(bytes, base, prefix)) return label;
+  return undefined;
+}
+
+function matches(bytes: number[], base: number[], prefix: number): boolean {
+  for (let bit = 0; bit < prefix; bit++) {
+    const i = bit >> 3;
+    const mask = 0x80 >> (bit & 7);
+    if (((bytes[i] ?? 0) & mask) !== ((base[i] ?? 0) & mask)) return false;
+  }
+  return true;
+}
+
+function ipv4Bytes(address: string): number[] {
+  return address.split(".").map(Number);
+}
+
+/** 16 bytes of an IPv6 address already validated by net.isIP (handles "::" and a dotted tail). */
+export function ipv6Bytes(address: string): number[] {
+  let text = address.toLowerCase();
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = ipv4Bytes(dotted[1]!);
+    text = text.slice(0, dotted.index) + `${((a! << 8) | b!).toString(16)}:${((c! << 8) | d!).toString(16)}`;
+  }
+  const [head = "", tail] = text.split("::");
+  const headGroups = head ? head.split(":") : [];
+  const tailGroups = tail ? tail.split(":") : [];
+  const zeros = tail === undefined ? 0 : 8 - headGroups.length - tailGroups.length;
+  const groups = [...headGroups, ...Array<string>(zeros).fill("0"), ...tailGroups].map((g) => parseInt(g, 16));
+  return groups.flatMap((g) => [g >> 8, g & 0xff]);
+}

@@ -1,0 +1,55 @@
+// What a step's learner sees while fitting: the frame as it stands before the step, its
+// column types, the reference resolver, and helpers whose errors name the step, so every
+// message a user gets reads "step 3 (standardize): column "sex" is string; …".
+import type { DataFrame } from "nodejs-polars";
+import { badInput } from "../../../platform/errors";
+import type { Dtype } from "./dtypes";
+import { columnTypes } from "./polars-types";
+
+export type RefResolver = (versionId: string) => DataFrame;
+
+export class StepContext {
+  readonly types: Map<string, Dtype>;
+
+  constructor(
+    readonly index: number,
+    readonly op: string,
+    readonly df: DataFrame,
+    readonly refs: RefResolver,
+  ) {
+    this.types = columnTypes(df);
+  }
+
+  fail(message: string, details: Record<string, unknown> = {}): never {
+    throw badInput(`step ${this.index} (${this.op}): ${message}`, { step: this.index, op: this.op, ...details });
+  }
+
+  /** The column's type; fails when it is absent or (given `allowed`) of another type. */
+  column(name: string, allowed?: readonly Dtype[], purpose = this.op): Dtype {
+    const dtype = this.types.get(name);
+    if (dtype === undefined) {
+      const known = [...this.types.keys()];
+      const shown = known.slice(0, 20).map((c) => `"${c}"`).join(", ") + (known.length > 20 ? ", …" : "");
+      this.fail(`column "${name}" does not exist at this step (columns: ${shown})`, { column: name });
+    }
+    if (allowed !== undefined && !allowed.includes(dtype)) {
+      this.fail(`column "${name}" is ${dtype}; ${purpose} needs ${allowed.join(" or ")}`, { column: name, dtype });
+    }
+    return dtype;
+  }
+
+  /** Fails when a column this step would create already exists or is created twice. */
+  fresh(names: readonly string[], replacing: readonly string[] = []): void {
+    const seen = new Set<string>();
+    for (const name of names) {
+      if ((this.types.has(name) && !replacing.includes(name)) || seen.has(name)) {
+        this.fail(`would create column "${name}", which already exists; rename one of them first`, { column: name });
+      }
+      seen.add(name);
+    }
+  }
+}
+
+export const NUMERIC: readonly Dtype[] = ["float", "int"];
+export const SCALAR: readonly Dtype[] = ["float", "int", "string", "bool", "date", "datetime"];
+export const CATEGORICAL: readonly Dtype[] = ["string", "int", "bool"];

@@ -1,0 +1,93 @@
+import { GraphQLJSONObject } from "graphql-scalars";
+import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { badInput } from "../../platform/errors";
+import { paginate } from "../../platform/graphql/connection";
+import { type Context, viewerOf } from "../../platform/graphql/context";
+import { CursorScalar } from "../../platform/graphql/scalars";
+import { recordAudit } from "../audit/audit.service";
+import { accessVersion, ensureDataset } from "../datasets/dataset.service";
+import { enqueueJob } from "../jobs/job.service";
+import { JobType } from "../jobs/job.type";
+import { requireRole } from "../projects/project.service";
+import { applyRow } from "./engine/apply-row";
+import { RecipeEntity } from "./recipe.entity";
+import { accessRecipe, createRecipe, fittedOf } from "./recipe.service";
+import { APPLY_RECIPE, FIT_RECIPE } from "./recipe.tasks";
+import { RecipeConnection, RecipeType } from "./recipe.type";
+
+const asType = (r: RecipeEntity): RecipeType => ({ ...r, steps: r.steps as Record<string, unknown>[] });
+
+@Resolver(() => RecipeType)
+export class RecipeResolver {
+  @Query(() => RecipeType)
+  async recipe(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<RecipeType> {
+    return asType(await accessRecipe(ctx.app.db, viewerOf(ctx), id));
+  }
+
+  @Query(() => RecipeConnection)
+  async recipes(
+    @Arg("projectId", () => ID) projectId: string,
+    @Ctx() ctx: Context,
+    @Arg("first", () => Int, { nullable: true }) first?: number,
+    @Arg("after", () => CursorScalar, { nullable: true }) after?: string,
+  ) {
+    await requireRole(ctx.app.db, viewerOf(ctx), projectId, "viewer");
+    const qb = ctx.app.db.getRepository(RecipeEntity).createQueryBuilder("r").where("r.project_id = :projectId", { projectId });
+    const page = await paginate(qb, "r", first, after);
+    return { ...page, nodes: page.nodes.map(asType), edges: page.edges.map((e) => ({ ...e, node: asType(e.node) })) };
+  }
+
+  @Query(() => GraphQLJSONObject, {
+    nullable: true,
+    description: "Applies a fitted recipe to one row, exactly as serving does. Null when a filter drops the row.",
+  })
+  async transformRow(@Arg("recipeId", () => ID) recipeId: string, @Arg("row", () => GraphQLJSONObject) row: Record<string, unknown>, @Ctx() ctx: Context) {
+    const recipe = await accessRecipe(ctx.app.db, viewerOf(ctx), recipeId);
+    return applyRow(row, fittedOf(recipe));
+  }
+
+  @Mutation(() => RecipeType, { description: "Steps are validated now; see the recipe engine README for each step's fields." })
+  async createRecipe(
+    @Arg("projectId", () => ID) projectId: string,
+    @Arg("name", () => String) name: string,
+    @Arg("steps", () => [GraphQLJSONObject]) steps: Record<string, unknown>[],
+    @Ctx() ctx: Context,
+  ): Promise<RecipeType> {
+    return asType(await createRecipe(ctx.app.db, viewerOf(ctx), projectId, name, steps, ctx.requestId));
+  }
+
+  @Mutation(() => JobType, { description: "Learns the recipe's parameters (means, categories, vocabularies) from a dataset version." })
+  async fitRecipe(@Arg("recipeId", () => ID) recipeId: string, @Arg("versionId", () => ID) versionId: string, @Ctx() ctx: Context): Promise<JobType> {
+    const viewer = viewerOf(ctx);
+    const recipe = await accessRecipe(ctx.app.db, viewer, recipeId, "editor");
+    const version = await accessVersion(ctx.app.db, viewer, versionId);
+    if (version.projectId !== recipe.projectId) throw badInput("the dataset version belongs to another project");
+    return this.enqueue(ctx, recipe.projectId, FIT_RECIPE, { recipeId, versionId }, "recipe.fit", recipeId);
+  }
+
+  @Mutation(() => JobType, { description: "Runs the fitted recipe over a dataset version into a new version of `outputDataset`." })
+  async applyRecipe(
+    @Arg("recipeId", () => ID) recipeId: string,
+    @Arg("versionId", () => ID) versionId: string,
+    @Arg("outputDataset", () => String) outputDataset: string,
+    @Ctx() ctx: Context,
+  ): Promise<JobType> {
+    const viewer = viewerOf(ctx);
+    const recipe = await accessRecipe(ctx.app.db, viewer, recipeId, "editor");
+    fittedOf(recipe);
+    const version = await accessVersion(ctx.app.db, viewer, versionId);
+    if (version.projectId !== recipe.projectId) throw badInput("the dataset version belongs to another project");
+    const dataset = await ctx.app.db.transaction((tx) => ensureDataset(tx, recipe.projectId, outputDataset));
+    return this.enqueue(ctx, recipe.projectId, APPLY_RECIPE, { recipeId, versionId, outputDatasetId: dataset.id }, "recipe.apply", recipeId);
+  }
+
+  private async enqueue(ctx: Context, projectId: string, kind: string, payload: Record<string, unknown>, action: string, targetId: string): Promise<JobType> {
+    const viewer = viewerOf(ctx);
+    const job = await ctx.app.db.transaction(async (tx) => {
+      const { job } = await enqueueJob(tx, { projectId, kind, payload, createdById: viewer.userId, maxAttempts: ctx.app.config.worker.maxAttempts });
+      await recordAudit(tx, { projectId, actorId: viewer.userId, action, targetType: "recipe", targetId, data: { jobId: job.id, ...payload }, requestId: ctx.requestId });
+      return job;
+    });
+    return Object.assign(new JobType(), job);
+  }
+}

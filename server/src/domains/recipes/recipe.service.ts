@@ -1,0 +1,56 @@
+import type { Viewer } from "../../platform/auth";
+import type { Db } from "../../platform/db";
+import { badInput, notFound, OuroError } from "../../platform/errors";
+import { recordAudit } from "../audit/audit.service";
+import { requireRole } from "../projects/project.service";
+import { DatasetVersionEntity } from "../datasets/dataset-version.entity";
+import type { FittedRecipe, RecipeStep } from "./engine";
+import { parseSteps } from "./engine/steps";
+import { RecipeEntity } from "./recipe.entity";
+
+const NAME = /^[\w .:-]{1,100}$/;
+
+export async function accessRecipe(db: Db, viewer: Viewer, id: string, role: "viewer" | "editor" = "viewer"): Promise<RecipeEntity> {
+  const recipe = await db.getRepository(RecipeEntity).findOneBy({ id });
+  if (!recipe) throw notFound("recipe", id);
+  try {
+    await requireRole(db, viewer, recipe.projectId, role);
+  } catch (err) {
+    if (err instanceof OuroError && err.code === "NOT_FOUND") throw notFound("recipe", id);
+    throw err;
+  }
+  return recipe;
+}
+
+/** Dataset versions that join steps read, checked to belong to the recipe's project. */
+export async function referencedVersions(db: Db, projectId: string, steps: RecipeStep[]): Promise<DatasetVersionEntity[]> {
+  const ids = [...new Set(steps.flatMap((s) => (s.op === "join" ? [s.with] : [])))];
+  const found: DatasetVersionEntity[] = [];
+  for (const id of ids) {
+    const v = /^[0-9a-f-]{36}$/i.test(id) ? await db.getRepository(DatasetVersionEntity).findOneBy({ id, projectId }) : null;
+    if (!v) throw badInput(`join step: dataset version ${id} not found in this project`);
+    found.push(v);
+  }
+  return found;
+}
+
+export async function createRecipe(db: Db, viewer: Viewer, projectId: string, name: string, stepsJson: unknown, requestId?: string): Promise<RecipeEntity> {
+  await requireRole(db, viewer, projectId, "editor");
+  if (!NAME.test(name)) throw badInput("recipe name: 1 to 100 letters, digits, spaces or . : - _", { field: "name" });
+  const steps = parseSteps(stepsJson);
+  await referencedVersions(db, projectId, steps);
+  return db.transaction(async (tx) => {
+    const recipe = await tx.getRepository(RecipeEntity).save({ projectId, name, steps, fitted: null, fittedOnVersionId: null });
+    await recordAudit(tx, { projectId, actorId: viewer.userId, action: "recipe.create", targetType: "recipe", targetId: recipe.id, requestId });
+    return recipe;
+  });
+}
+
+export async function saveFitted(db: Db, recipeId: string, versionId: string, fitted: FittedRecipe): Promise<void> {
+  await db.query("UPDATE recipes SET fitted = $2, fitted_on_version_id = $3 WHERE id = $1", [recipeId, fitted, versionId]);
+}
+
+export function fittedOf(recipe: RecipeEntity): FittedRecipe {
+  if (!recipe.fitted) throw new OuroError("CONFLICT", `recipe ${recipe.id} is not fitted yet: run fitRecipe first`);
+  return recipe.fitted as unknown as FittedRecipe;
+}

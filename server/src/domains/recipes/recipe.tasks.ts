@@ -1,0 +1,81 @@
+import { createReadStream } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import path from "node:path";
+import type { ArtifactStore } from "../../platform/artifacts";
+import type { Config } from "../../platform/config";
+import { runInSubprocess } from "../../platform/subprocess";
+import type { TaskContext, TaskHandlers } from "../../platform/tasks";
+import { DatasetVersionEntity } from "../datasets/dataset-version.entity";
+import { registerVersion, versionArtifact } from "../datasets/dataset.service";
+import type { Converted } from "../datasets/ingest.work";
+import type { FittedRecipe, RecipeStep } from "./engine";
+import { RecipeEntity } from "./recipe.entity";
+import { fittedOf, referencedVersions, saveFitted } from "./recipe.service";
+
+export const FIT_RECIPE = "recipes.fit";
+export const APPLY_RECIPE = "recipes.apply";
+const WORK = path.join(__dirname, "recipe.work.ts");
+
+export interface FitPayload {
+  recipeId: string;
+  versionId: string;
+}
+
+export interface ApplyPayload {
+  recipeId: string;
+  versionId: string;
+  /** Dataset that receives the output as a new version. */
+  outputDatasetId: string;
+}
+
+export function recipeTasks(store: ArtifactStore, config: Config): TaskHandlers {
+  const fileOf = async (ctx: TaskContext<unknown>, versionId: string) => {
+    const version = await ctx.db.getRepository(DatasetVersionEntity).findOneByOrFail({ id: versionId, projectId: ctx.projectId });
+    return { version, file: await store.localPath((await versionArtifact(ctx.db, version)).sha256) };
+  };
+
+  const fit = async (ctx: TaskContext<FitPayload>) => {
+    const recipe = await ctx.db.getRepository(RecipeEntity).findOneByOrFail({ id: ctx.payload.recipeId, projectId: ctx.projectId });
+    const steps = recipe.steps as RecipeStep[];
+    const { file } = await fileOf(ctx, ctx.payload.versionId);
+    const refs: Record<string, string> = {};
+    for (const v of await referencedVersions(ctx.db, ctx.projectId, steps)) refs[v.id] = await store.localPath((await versionArtifact(ctx.db, v)).sha256);
+    await ctx.progress(0.1, `fitting ${steps.length} steps`);
+    const fitted = await runInSubprocess<unknown, FittedRecipe>(WORK, "fitOnFile", { file, steps, refs }, { signal: ctx.signal });
+    await saveFitted(ctx.db, recipe.id, ctx.payload.versionId, fitted);
+    return { recipeId: recipe.id, columns: fitted.outputSchema.length, rowApplicable: fitted.rowApplicable };
+  };
+
+  const apply = async (ctx: TaskContext<ApplyPayload>) => {
+    const recipe = await ctx.db.getRepository(RecipeEntity).findOneByOrFail({ id: ctx.payload.recipeId, projectId: ctx.projectId });
+    const fitted = fittedOf(recipe);
+    const { version, file } = await fileOf(ctx, ctx.payload.versionId);
+    const tmpRoot = path.join(config.dataDir, "tmp");
+    await mkdir(tmpRoot, { recursive: true });
+    const tmp = await mkdtemp(path.join(tmpRoot, "apply-"));
+    try {
+      const out = path.join(tmp, "out.parquet");
+      await ctx.progress(0.1, `applying ${recipe.name} to ${version.rowCount} rows`);
+      const converted = await runInSubprocess<unknown, Converted>(WORK, "applyToFile", { file, fitted, out }, { signal: ctx.signal });
+      await ctx.progress(0.8, "storing");
+      const blob = await store.put(createReadStream(out));
+      const { version: created, created: isNew } = await registerVersion(ctx.db, {
+        projectId: ctx.projectId,
+        datasetId: ctx.payload.outputDatasetId,
+        sha256: blob.sha256,
+        byteSize: blob.byteSize,
+        schema: converted.schema,
+        rowCount: converted.rowCount,
+        source: { kind: "recipe", recipeId: recipe.id, recipe: recipe.name, inputVersionId: version.id },
+        tags: [],
+        parentVersionIds: [version.id, ...(recipe.fittedOnVersionId && recipe.fittedOnVersionId !== version.id ? [recipe.fittedOnVersionId] : [])],
+        recipeId: recipe.id,
+      });
+      return { versionId: created.id, version: created.version, created: isNew, rowCount: converted.rowCount };
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  };
+
+  return { [FIT_RECIPE]: fit as TaskHandlers[string], [APPLY_RECIPE]: apply as TaskHandlers[string] };
+}

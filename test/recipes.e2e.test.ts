@@ -1,0 +1,85 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createProject, startTestOuro, type TestOuro } from "./helpers/ouro";
+
+const DATA = path.resolve(__dirname, "../node_modules/vega-datasets/data");
+
+describe("recipes through the API", () => {
+  let t: TestOuro;
+  let projectId: string;
+  beforeAll(async () => {
+    t = await startTestOuro({ label: "recipes", worker: true, env: { OURO_INGEST_ROOTS: DATA, OURO_JOB_MAX_ATTEMPTS: "1" } });
+    projectId = await createProject(t, "recipes");
+  });
+  afterAll(() => t?.stop());
+
+  async function finished(jobId: string) {
+    for (let i = 0; i < 300; i++) {
+      const r = await t.gql(`query($id: ID!) { job(id: $id) { status error result } }`, { id: jobId });
+      if (["succeeded", "failed", "cancelled"].includes(r.data.job.status)) return r.data.job;
+      await sleep(100);
+    }
+    throw new Error("job did not finish");
+  }
+  const run = async (query: string, variables: Record<string, unknown>) => {
+    const r = await t.gql(query, variables);
+    if (!r.data) throw new Error(JSON.stringify(r.errors));
+    return finished((Object.values(r.data)[0] as { id: string }).id);
+  };
+
+  it("fits on penguins, applies in batch to a new version with lineage, and transformRow matches every batch row", async () => {
+    const ingested = await run(`mutation($i: IngestDatasetInput!) { ingestDataset(input: $i) { id } }`, {
+      i: { projectId, dataset: "penguins", source: { path: path.join(DATA, "penguins.json") } },
+    });
+    const versionId = ingested.result.versionId;
+    const steps = [
+      { op: "fillNull", columns: ["Beak Length (mm)", "Body Mass (g)"], strategy: "mean" },
+      { op: "fillNull", columns: ["Sex"], strategy: "constant", value: "unknown" },
+      { op: "derive", column: "mass_kg", expr: { op: "/", args: [{ col: "Body Mass (g)" }, { lit: 1000 }] } },
+      { op: "oneHot", column: "Island" },
+      { op: "ordinalEncode", column: "Species" },
+      { op: "standardize", columns: ["Beak Length (mm)"] },
+      { op: "filter", where: { op: ">", args: [{ col: "mass_kg" }, { lit: 3 }] } },
+    ];
+    const created = await t.gql(`mutation($p: ID!, $s: [JSONObject!]!) { createRecipe(projectId: $p, name: "penguin features", steps: $s) { id } }`, { p: projectId, s: steps });
+    const recipeId = created.data.createRecipe.id;
+    expect((await run(`mutation($r: ID!, $v: ID!) { fitRecipe(recipeId: $r, versionId: $v) { id } }`, { r: recipeId, v: versionId })).status).toBe("succeeded");
+    const applied = await run(`mutation($r: ID!, $v: ID!) { applyRecipe(recipeId: $r, versionId: $v, outputDataset: "penguin-features") { id } }`, { r: recipeId, v: versionId });
+    expect(applied.status).toBe("succeeded");
+    const out = await t.gql(`query($id: ID!) { datasetVersion(id: $id) { rowCount parentVersionIds recipeId preview(limit: 500) { rows } } }`, { id: applied.result.versionId });
+    const dv = out.data.datasetVersion;
+    expect(dv.parentVersionIds).toEqual([versionId]);
+    expect(dv.recipeId).toBe(recipeId);
+
+    const raw = JSON.parse(await readFile(path.join(DATA, "penguins.json"), "utf8")) as Record<string, unknown>[];
+    const perRow: Record<string, unknown>[] = [];
+    for (const row of raw) {
+      const r = await t.gql(`query($r: ID!, $row: JSONObject!) { transformRow(recipeId: $r, row: $row) }`, { r: recipeId, row });
+      if (r.data.transformRow) perRow.push(r.data.transformRow);
+    }
+    expect(perRow.length).toBe(dv.rowCount);
+    expect(dv.preview.rows.length).toBe(dv.rowCount);
+    for (let i = 0; i < perRow.length; i++) {
+      const batch = dv.preview.rows[i];
+      expect(Object.keys(perRow[i])).toEqual(Object.keys(batch));
+      for (const [k, v] of Object.entries(batch)) {
+        if (typeof v === "number") expect(perRow[i][k] as number).toBeCloseTo(v, 9);
+        else expect(perRow[i][k]).toEqual(v);
+      }
+    }
+  }, 120_000);
+
+  it("rejects a malformed recipe with the step index, and applying an unfitted one", async () => {
+    const bad = await t.gql(`mutation($p: ID!, $s: [JSONObject!]!) { createRecipe(projectId: $p, name: "bad", steps: $s) { id } }`, {
+      p: projectId,
+      s: [{ op: "select", columns: ["a"] }, { op: "derive", column: "x", expr: "process.exit(1)" }],
+    });
+    expect(bad.errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
+    expect(bad.errors?.[0].message).toMatch(/^step 1/);
+    const ok = await t.gql(`mutation($p: ID!, $s: [JSONObject!]!) { createRecipe(projectId: $p, name: "unfitted", steps: $s) { id } }`, { p: projectId, s: [{ op: "drop", columns: ["Sex"] }] });
+    const row = await t.gql(`query($r: ID!) { transformRow(recipeId: $r, row: {}) }`, { r: ok.data.createRecipe.id });
+    expect(row.errors?.[0].extensions?.code).toBe("CONFLICT");
+  });
+});
