@@ -11,7 +11,12 @@ export type SubprocessProgress = (fraction: number, message?: string) => void;
  * heartbeats, cancellation and progress; a crash or a leak in the work cannot take the worker
  * down; and cancelling is a plain SIGKILL. Input and result travel as JSON over IPC.
  */
-export function runInSubprocess<I, O>(modulePath: string, exportName: string, input: I, opts: { signal?: AbortSignal; onProgress?: SubprocessProgress } = {}): Promise<O> {
+export function runInSubprocess<I, O>(
+  modulePath: string,
+  exportName: string,
+  input: I,
+  opts: { signal?: AbortSignal; onProgress?: SubprocessProgress; onSpawn?: (pid: number) => void } = {},
+): Promise<O> {
   return new Promise<O>((resolve, reject) => {
     if (opts.signal?.aborted) return reject(new JobCancelledError());
     const child = fork(path.join(__dirname, "subprocess-entry.js"), [], {
@@ -19,6 +24,7 @@ export function runInSubprocess<I, O>(modulePath: string, exportName: string, in
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
+    if (child.pid) opts.onSpawn?.(child.pid);
     let settled = false;
     const finish = (fn: () => void) => {
       if (settled) return;

@@ -15,7 +15,7 @@ export interface Converted {
 /** Reads a file in any supported format and writes it as Parquet to `out`. */
 export async function fileToParquet(input: { file: string; spec: FormatSpec | null; nameHint?: string; out: string }): Promise<Converted> {
   const spec = input.spec ?? { format: await detectFormat(input.file, input.nameHint) };
-  const df = readTable(input.file, spec);
+  const df = readTable(input.file, spec, { displayName: input.nameHint });
   if (df.width === 0) throw badInput("the data has no columns");
   writeParquet(df, input.out);
   return { schema: schemaOf(df), rowCount: df.height };
