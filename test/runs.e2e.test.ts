@@ -28,15 +28,16 @@ describe("runs, params and metrics", () => {
     const batch = points("acc", 0, 5000);
     batch[1234].value = 42; // a spike that a plain mean would hide
     await t.gql(LOG, { r: runId, p: batch });
-    await t.gql(LOG, { r: runId, p: points("lr", 0, 10) });
-    const r = await t.gql(`query($r: ID!) { run(id: $r) { metrics(buckets: 100) { key total downsampled points { step value min max } } } }`, { r: runId });
+    await t.gql(LOG, { r: runId, p: points("lr", 0, 20) });
+    const r = await t.gql(`query($r: ID!) { run(id: $r) { metrics(buckets: 100) { key total lastStep downsampled points { step value min max } } } }`, { r: runId });
     const byKey = Object.fromEntries(r.data.run.metrics.map((s: { key: string }) => [s.key, s]));
     expect(byKey.acc.total).toBe(5000);
     expect(byKey.acc.downsampled).toBe(true);
     expect(byKey.acc.points.length).toBeLessThanOrEqual(100);
     expect(Math.max(...byKey.acc.points.map((p: { max: number }) => p.max))).toBe(42);
     expect(byKey.lr.downsampled).toBe(false);
-    expect(byKey.lr.points).toHaveLength(10);
+    expect(byKey.lr.points.map((p: { step: number }) => p.step)).toEqual(Array.from({ length: 20 }, (_, i) => i)); // in step order
+    expect(byKey.acc.lastStep).toBe(4999);
   });
 
   it("rejects NaN-like, traversal and oversized keys, bad steps and oversized batches before writing anything", async () => {

@@ -121,6 +121,8 @@ export interface Series {
   key: string;
   /** Points stored for the key. */
   total: number;
+  /** Highest step stored: where a resumed client continues from. */
+  lastStep: number;
   downsampled: boolean;
   points: SeriesPoint[];
 }
@@ -131,9 +133,9 @@ export interface Series {
  */
 export async function series(db: Db, runId: string, keys: string[] | null, buckets: number): Promise<Series[]> {
   if (!Number.isInteger(buckets) || buckets < 1 || buckets > 10_000) throw badInput("buckets must be from 1 to 10000");
-  const stats = await sql<{ key: string; n: number }>(
+  const stats = await sql<{ key: string; n: number; last_step: string }>(
     db,
-    `SELECT key, count(*)::int AS n FROM metric_points WHERE run_id = $1 AND ($2::text[] IS NULL OR key = ANY($2))
+    `SELECT key, count(*)::int AS n, max(step)::text AS last_step FROM metric_points WHERE run_id = $1 AND ($2::text[] IS NULL OR key = ANY($2))
      GROUP BY key ORDER BY key LIMIT 200`,
     [runId, keys],
   );
@@ -146,7 +148,7 @@ export async function series(db: Db, runId: string, keys: string[] | null, bucke
       ...(await sql<Row>(
         db,
         `SELECT key, step::text, value, value AS min, value AS max, recorded_at AS ts FROM metric_points
-         WHERE run_id = $1 AND key = ANY($2) ORDER BY key, step`,
+         WHERE run_id = $1 AND key = ANY($2) ORDER BY metric_points.key, metric_points.step`,
         [runId, small],
       )),
     );
@@ -171,5 +173,5 @@ export async function series(db: Db, runId: string, keys: string[] | null, bucke
     list.push({ step: Number(r.step), value: r.value, min: r.min, max: r.max, timestamp: r.ts });
     byKey.set(r.key, list);
   }
-  return stats.map((s) => ({ key: s.key, total: s.n, downsampled: s.n > buckets, points: byKey.get(s.key) ?? [] }));
+  return stats.map((s) => ({ key: s.key, total: s.n, lastStep: Number(s.last_step), downsampled: s.n > buckets, points: byKey.get(s.key) ?? [] }));
 }

@@ -174,7 +174,7 @@ export class RunResolver {
   runMetrics(@Root() event: MetricBatchEvent, @Args(() => RunMetricsArgs) _args: RunMetricsArgs): MetricBatchType {
     const last = event.points[event.points.length - 1];
     if (!last) throw notFound("metrics");
-    return { runId: event.runId, points: event.points, cursor: last.seq.toString() };
+    return { runId: event.runId, points: event.points.map((p) => ({ ...p, cursor: p.seq.toString() })), cursor: last.seq.toString() };
   }
 }
 

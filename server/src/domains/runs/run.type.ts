@@ -48,12 +48,14 @@ export class SeriesPointType {
 export class MetricSeriesType {
   @Field(() => String) key: string;
   @Field(() => Int, { description: "Points stored for this key." }) total: number;
+  @Field(() => Float, { description: "Highest step stored for this key." }) lastStep: number;
   @Field(() => Boolean) downsampled: boolean;
   @Field(() => [SeriesPointType]) points: SeriesPointType[];
 }
 
 @ObjectType("MetricPoint")
 export class MetricPointType {
+  @Field(() => CursorScalar, { description: "Resume after this point with runMetrics(after:)." }) cursor: string;
   @Field(() => String) key: string;
   @Field(() => Float) step: number;
   @Field(() => Float) value: number;
