@@ -1,7 +1,8 @@
 import { AuditEventEntity } from "./domains/audit/audit-event.entity";
 import { DatasetVersionEntity } from "./domains/datasets/dataset-version.entity";
 import { DatasetEntity } from "./domains/datasets/dataset.entity";
-import { FeatureSetEntity } from "./domains/datasets/feature-set.entity";
+import { FeatureSetEntity } from "./domains/features/feature-set.entity";
+import { OnlineFeatureEntity } from "./domains/features/online-feature.entity";
 import { RecipeEntity } from "./domains/recipes/recipe.entity";
 import { DeploymentEntity } from "./domains/deployments/deployment.entity";
 import { JobLogEntity } from "./domains/jobs/job-log.entity";
@@ -33,6 +34,7 @@ export const ENTITIES = [
   DatasetVersionEntity,
   RecipeEntity,
   FeatureSetEntity,
+  OnlineFeatureEntity,
   ExperimentEntity,
   RunEntity,
   ParamEntity,

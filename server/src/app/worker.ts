@@ -1,4 +1,5 @@
 import { datasetTasks } from "../domains/datasets/dataset.tasks";
+import { featureTasks } from "../domains/features/feature-set.tasks";
 import { JobRunner } from "../domains/jobs/job.runner";
 import { recipeTasks } from "../domains/recipes/recipe.tasks";
 import { reapSilentRuns } from "../domains/runs/run.service";
@@ -12,6 +13,7 @@ export function allTaskHandlers(app: Started) {
     ...runTasks(app.artifacts, app.config.worker.faultSlowTaskMs),
     ...datasetTasks(app.artifacts, app.config),
     ...recipeTasks(app.artifacts, app.config),
+    ...featureTasks(app.artifacts, app.config),
   };
 }
 

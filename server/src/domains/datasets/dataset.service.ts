@@ -52,6 +52,18 @@ export interface NewVersion {
   recipeId?: string | null;
 }
 
+export type VersionHook = (tx: Tx, version: DatasetVersionEntity) => Promise<unknown>;
+const versionHooks = new Set<VersionHook>();
+
+/**
+ * Runs `hook` inside the transaction that creates each new dataset version, so what it does
+ * (e.g. enqueue a re-materialization) happens exactly when the version comes to exist.
+ */
+export function onVersionCreated(hook: VersionHook): () => void {
+  versionHooks.add(hook);
+  return () => versionHooks.delete(hook);
+}
+
 /**
  * Registers stored Parquet bytes as the dataset's next version. Identical content is the same
  * version: a retried ingest, or re-uploading an unchanged file, returns the existing one.
@@ -86,6 +98,7 @@ export async function registerVersion(db: Db, v: NewVersion): Promise<{ version:
       parentVersionIds: v.parentVersionIds ?? [],
       recipeId: v.recipeId ?? null,
     });
+    for (const hook of versionHooks) await hook(tx, version);
     return { version, created: true };
   });
 }

@@ -1,0 +1,93 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createProject, startTestOuro, type TestOuro } from "./helpers/ouro";
+
+describe("feature store", () => {
+  let t: TestOuro;
+  let projectId: string;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "ouro-features-"));
+    t = await startTestOuro({ label: "features", worker: true, env: { OURO_INGEST_ROOTS: dir, OURO_JOB_MAX_ATTEMPTS: "1" } });
+    projectId = await createProject(t, "features");
+  });
+  afterAll(() => t?.stop());
+
+  async function finished(jobId: string) {
+    for (let i = 0; i < 300; i++) {
+      const r = await t.gql(`query($id: ID!) { job(id: $id) { status error result } }`, { id: jobId });
+      if (["succeeded", "failed", "cancelled"].includes(r.data.job.status)) return r.data.job;
+      await sleep(100);
+    }
+    throw new Error("job did not finish");
+  }
+  async function mutate(query: string, variables: Record<string, unknown>) {
+    const r = await t.gql(query, variables);
+    if (!r.data) throw new Error(JSON.stringify(r.errors));
+    return Object.values(r.data)[0] as any;
+  }
+  async function ingestCsv(dataset: string, name: string, csv: string) {
+    await writeFile(path.join(dir, name), csv);
+    const job = await mutate(`mutation($i: IngestDatasetInput!) { ingestDataset(input: $i) { id } }`, { i: { projectId, dataset, source: { path: path.join(dir, name) } } });
+    const done = await finished(job.id);
+    expect(done.status, done.error).toBe("succeeded");
+    return done.result as { versionId: string; datasetId?: string };
+  }
+  const online = async (featureSetId: string, keys: string[]) =>
+    (await t.gql(`query($f: ID!, $k: [String!]!) { onlineFeatures(featureSetId: $f, keys: $k) { key values eventTime } }`, { f: featureSetId, k: keys })).data.onlineFeatures;
+
+  it("serves the latest values online, joins training data as of each row's time without leakage, and re-materializes on new data", async () => {
+    await ingestCsv("spend", "spend-v1.csv", "user,ts,spend_7d\nu1,2024-01-01T00:00:00,10\nu1,2024-01-05T00:00:00,50\nu2,2024-01-03T00:00:00,7\n");
+    const [spend] = await t.app.db.query("SELECT id FROM datasets WHERE project_id = $1 AND name = 'spend'", [projectId]);
+    const fs = await mutate(
+      `mutation($i: CreateFeatureSetInput!) { createFeatureSet(input: $i) { id offlineDatasetId } }`,
+      { i: { projectId, name: "spend", sourceDatasetId: spend.id, entityKeys: ["user"], timestampColumn: "ts", autoMaterialize: true } },
+    );
+    const m = await finished((await mutate(`mutation($f: ID!) { materializeFeatureSet(featureSetId: $f) { id } }`, { f: fs.id })).id);
+    expect(m.status, m.error).toBe("succeeded");
+    expect(m.result).toMatchObject({ rows: 3, entities: 2 });
+
+    const got = await online(fs.id, ["u1", "u2", "u3"]);
+    expect(got.map((g: { values: unknown }) => g.values)).toEqual([{ spend_7d: 50 }, { spend_7d: 7 }, null]);
+
+    // The leakage case: u1 on Jan 4 must see the Jan 1 value (10), not the Jan 5 one (50).
+    const spine = await ingestCsv(
+      "labels",
+      "spine.csv",
+      "user,ts,label\nu1,2024-01-04T00:00:00,0\nu1,2024-01-05T00:00:00,1\nu1,2023-12-31T00:00:00,0\nu2,2024-01-10T00:00:00,1\nu3,2024-01-10T00:00:00,0\n",
+    );
+    const ts = await finished(
+      (await mutate(`mutation($s: ID!, $f: [ID!]!) { buildTrainingSet(spineVersionId: $s, spineTime: "ts", featureSetIds: $f, outputDataset: "train") { id } }`, { s: spine.versionId, f: [fs.id] })).id,
+    );
+    expect(ts.status, ts.error).toBe("succeeded");
+    const rows = (await t.gql(`query($id: ID!) { datasetVersion(id: $id) { parentVersionIds preview { rows } } }`, { id: ts.result.versionId })).data.datasetVersion;
+    expect(rows.preview.rows.map((r: Record<string, unknown>) => [r.user, r.label, r.spend__spend_7d])).toEqual([
+      ["u1", 0, 10],
+      ["u1", 1, 50],
+      ["u1", 0, null],
+      ["u2", 1, 7],
+      ["u3", 0, null],
+    ]);
+    expect(rows.parentVersionIds).toContain(spine.versionId);
+
+    // New source data: the feature set re-materializes by itself.
+    await ingestCsv("spend", "spend-v2.csv", "user,ts,spend_7d\nu1,2024-01-01T00:00:00,10\nu1,2024-01-05T00:00:00,50\nu2,2024-01-03T00:00:00,7\nu2,2024-01-11T00:00:00,99\n");
+    for (let i = 0; i < 100 && (await online(fs.id, ["u2"]))[0].values?.spend_7d !== 99; i++) await sleep(100);
+    expect((await online(fs.id, ["u2"]))[0].values).toEqual({ spend_7d: 99 });
+    const trail = await t.gql(`query($p: ID!) { auditTrail(projectId: $p, first: 100) { action } }`, { p: projectId });
+    expect(trail.data.auditTrail.map((a: { action: string }) => a.action)).toContain("featureSet.autoMaterialize");
+  }, 60_000);
+
+  it("refuses feature sets over missing columns with a clear job error", async () => {
+    const [spend] = await t.app.db.query("SELECT id FROM datasets WHERE project_id = $1 AND name = 'spend'", [projectId]);
+    const fs = await mutate(`mutation($i: CreateFeatureSetInput!) { createFeatureSet(input: $i) { id } }`, {
+      i: { projectId, name: "broken", sourceDatasetId: spend.id, entityKeys: ["customer"], timestampColumn: "ts" },
+    });
+    const m = await finished((await mutate(`mutation($f: ID!) { materializeFeatureSet(featureSetId: $f) { id } }`, { f: fs.id })).id);
+    expect(m.status).toBe("failed");
+    expect(m.error).toMatch(/customer.*not found/);
+  });
+});
