@@ -158,4 +158,41 @@ describe("dataset catalogue", () => {
     const tmp = await readdir(path.join(t.app.config.artifactDir, "tmp")).catch(() => []);
     expect(tmp).toEqual([]);
   });
+
+  it("lists datasets with their versions", async () => {
+    const r = await t.gql(`query($p: ID!) { datasets(projectId: $p, first: 50) { nodes { name latestVersion { version rowCount } versions { totalCount } } } }`, { p: projectId });
+    const penguins = r.data.datasets.nodes.find((d: { name: string }) => d.name === "penguins");
+    expect(penguins).toEqual({ name: "penguins", latestVersion: { version: 1, rowCount: 344 }, versions: { totalCount: 1 } });
+  });
+});
+
+describe("URL ingestion with the default address policy", () => {
+  it("refuses loopback targets and redirects to them, naming the address", async () => {
+    const t = await startTestOuro({ label: "ssrf", worker: true, env: { OURO_JOB_MAX_ATTEMPTS: "1" } });
+    const web = createServer((req, res) => {
+      res.writeHead(302, { location: "http://169.254.169.254/latest/meta-data/" });
+      res.end();
+    });
+    await new Promise<void>((r) => web.listen(0, "127.0.0.1", r));
+    try {
+      const projectId = await createProject(t, "ssrf");
+      const port = (web.address() as { port: number }).port;
+      for (const url of [`http://127.0.0.1:${port}/data.csv`, `http://localhost:${port}/x.csv`, "http://169.254.169.254/latest/meta-data/", "http://[::1]/x", "http://2130706433/x"]) {
+        const r = await t.gql(`mutation($i: IngestDatasetInput!) { ingestDataset(input: $i) { id } }`, { i: { projectId, dataset: "x", source: { url } } });
+        let job: any;
+        for (let i = 0; i < 100; i++) {
+          job = (await t.gql(`query($id: ID!) { job(id: $id) { status error } }`, { id: r.data.ingestDataset.id })).data.job;
+          if (job.status === "failed" || job.status === "succeeded") break;
+          await sleep(100);
+        }
+        expect(job.status, url).toBe("failed");
+        expect(job.error, url).toMatch(/loopback|private|link-local|not allowed|refus|blocked/i);
+      }
+      const versions = await t.app.db.query("SELECT count(*)::int AS n FROM dataset_versions");
+      expect(versions[0].n).toBe(0);
+    } finally {
+      web.close();
+      await t.stop();
+    }
+  });
 });

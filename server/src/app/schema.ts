@@ -1,7 +1,7 @@
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from "graphql";
 import { buildSchema } from "type-graphql";
 import { AuditResolver } from "../domains/audit/audit.resolver";
-import { DatasetResolver } from "../domains/datasets/dataset.resolver";
+import { DatasetFieldsResolver, DatasetResolver } from "../domains/datasets/dataset.resolver";
 import { FeatureSetResolver } from "../domains/features/feature-set.resolver";
 import { JobResolver } from "../domains/jobs/job.resolver";
 import { ProjectResolver } from "../domains/projects/project.resolver";
@@ -14,7 +14,7 @@ let built: Promise<GraphQLSchema> | undefined;
 /** The one schema, built once per process. */
 export function ouroSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [UserResolver, ProjectResolver, JobResolver, RunResolver, AuditResolver, DatasetResolver, RecipeResolver, FeatureSetResolver],
+    resolvers: [UserResolver, ProjectResolver, JobResolver, RunResolver, AuditResolver, DatasetResolver, DatasetFieldsResolver, RecipeResolver, FeatureSetResolver],
     validate: false,
     // Required by type-graphql once subscriptions exist, but unused: every subscription brings
     // its own resumable event source (platform/live.ts).

@@ -183,3 +183,24 @@ export class DatasetResolver {
     return Object.assign(new JobType(), job);
   }
 }
+
+@Resolver(() => DatasetType)
+export class DatasetFieldsResolver {
+  @FieldResolver(() => DatasetVersionType, { nullable: true })
+  async latestVersion(@Root() dataset: DatasetType, @Ctx() ctx: Context): Promise<DatasetVersionType | null> {
+    const v = await latestVersion(ctx.app.db, dataset.id);
+    return v ? asVersion(v) : null;
+  }
+
+  @FieldResolver(() => DatasetVersionConnection, { description: "Versions, newest first." })
+  async versions(
+    @Root() dataset: DatasetType,
+    @Ctx() ctx: Context,
+    @Arg("first", () => Int, { nullable: true }) first?: number,
+    @Arg("after", () => CursorScalar, { nullable: true }) after?: string,
+  ) {
+    const qb = ctx.app.db.getRepository(DatasetVersionEntity).createQueryBuilder("v").where("v.dataset_id = :id", { id: dataset.id });
+    const page = await paginate(qb, "v", first, after);
+    return { ...page, nodes: page.nodes.map(asVersion), edges: page.edges.map((e) => ({ ...e, node: asVersion(e.node) })) };
+  }
+}
