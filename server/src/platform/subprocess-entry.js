@@ -7,7 +7,8 @@ process.once("message", async ({ modulePath, exportName, input }) => {
     const fn = require(modulePath)[exportName];
     if (typeof fn !== "function") throw new Error(`${exportName} is not a function of ${modulePath}`);
     const report = (fraction, message) => process.send({ type: "progress", fraction, message });
-    const result = await fn(input, report);
+    const emit = (data) => process.send({ type: "event", data });
+    const result = await fn(input, report, emit);
     process.send({ type: "result", result }, () => process.exit(0));
   } catch (err) {
     // A client-facing error keeps its code (e.g. BAD_USER_INPUT) across the process boundary.

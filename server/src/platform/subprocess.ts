@@ -9,13 +9,15 @@ export type SubprocessProgress = (fraction: number, message?: string) => void;
  * Runs `exportName` of `modulePath` on `input` in a child Node process. CPU-bound work
  * (training, profiling large data) goes here: the worker's event loop stays free for
  * heartbeats, cancellation and progress; a crash or a leak in the work cannot take the worker
- * down; and cancelling is a plain SIGKILL. Input and result travel as JSON over IPC.
+ * down; and cancelling is a plain SIGKILL. Input and result travel as JSON over IPC; the
+ * function is called as fn(input, report(fraction, message), emit(data)), and `emit`
+ * delivers any data (e.g. per-epoch metrics) to `onEvent` while it runs.
  */
 export function runInSubprocess<I, O>(
   modulePath: string,
   exportName: string,
   input: I,
-  opts: { signal?: AbortSignal; onProgress?: SubprocessProgress; onSpawn?: (pid: number) => void } = {},
+  opts: { signal?: AbortSignal; onProgress?: SubprocessProgress; onEvent?: (data: unknown) => void; onSpawn?: (pid: number) => void } = {},
 ): Promise<O> {
   return new Promise<O>((resolve, reject) => {
     if (opts.signal?.aborted) return reject(new JobCancelledError());
@@ -37,8 +39,9 @@ export function runInSubprocess<I, O>(
       finish(() => reject(new JobCancelledError()));
     };
     opts.signal?.addEventListener("abort", onAbort);
-    child.on("message", (msg: { type: string; result?: O; message?: string; code?: ErrorCode; fraction?: number }) => {
+    child.on("message", (msg: { type: string; result?: O; message?: string; code?: ErrorCode; fraction?: number; data?: unknown }) => {
       if (msg.type === "progress") opts.onProgress?.(msg.fraction ?? 0, msg.message);
+      else if (msg.type === "event") opts.onEvent?.(msg.data);
       else if (msg.type === "result") finish(() => resolve(msg.result as O));
       else if (msg.type === "error") finish(() => reject(msg.code ? new OuroError(msg.code, msg.message ?? "") : new Error(msg.message)));
     });
