@@ -58,20 +58,32 @@ async function main(argv: string[]): Promise<void> {
 async function start(args: string[], config: ReturnType<typeof readConfig>, log: ReturnType<typeof createLogger>) {
   const { values } = parseArgs({ args, options: { "no-worker": { type: "boolean", default: false } } });
   const t0 = Date.now();
-  const ouro = await startOuro(config, log, { worker: !values["no-worker"] });
+  // Signals are handled from the first moment: a SIGTERM during start-up waits for it to finish,
+  // then drains, so an embedded PostgreSQL is never left running behind us.
+  const starting = startOuro(config, log, { worker: !values["no-worker"] });
+  onShutdown(log, config.shutdownGraceSeconds, () => starting.then((ouro) => ouro.stop()));
+  const ouro = await starting;
   log.info({ url: ouro.url, worker: !!ouro.worker, ms: Date.now() - t0 }, "Ouro ready");
   console.log(`\nOuro is ready at ${ouro.url} (GraphQL over HTTP and WebSocket)`);
   if (ouro.firstToken) console.log(`First admin API token (shown once, store it now):\n  ${ouro.firstToken}\n`);
-  onShutdown(log, config.shutdownGraceSeconds, () => ouro.stop());
 }
 
 async function worker(config: ReturnType<typeof readConfig>, log: ReturnType<typeof createLogger>) {
-  const app = await startServices(config, log, "worker", { migrate: false });
-  const w = await startWorker(app, createMetrics());
+  const starting = (async () => {
+    const app = await startServices(config, log, "worker", { migrate: false });
+    try {
+      return { app, worker: await startWorker(app, createMetrics()) };
+    } catch (err) {
+      await app.close();
+      throw err;
+    }
+  })();
   onShutdown(log, config.shutdownGraceSeconds, async () => {
+    const { app, worker: w } = await starting;
     await w.stop();
     await app.close();
   });
+  await starting;
 }
 
 async function token(args: string[], config: ReturnType<typeof readConfig>, log: ReturnType<typeof createLogger>) {

@@ -22,6 +22,15 @@ export interface RunningOuro {
 /** A whole Ouro server process: database, GraphQL over HTTP and WebSocket, optionally a worker. */
 export async function startOuro(config: Config, log: Logger, opts: { worker: boolean }): Promise<RunningOuro> {
   const app = await startServices(config, log, "server", { migrate: true });
+  try {
+    return await serve(app, config, opts);
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+}
+
+async function serve(app: Started, config: Config, opts: { worker: boolean }): Promise<RunningOuro> {
   const metrics = createMetrics();
   addQueueGauges(metrics, async () => {
     const [row] = await app.db.query(

@@ -23,22 +23,27 @@ export async function resolveDatabase(config: Config, log: Logger): Promise<{ ur
 /** Connects to a migrated database and wires what every process shares. */
 export async function startServices(config: Config, log: Logger, role: string, opts: { migrate: boolean }): Promise<Started> {
   const { url, embedded } = await resolveDatabase(config, log);
-  if (opts.migrate) await migrate(url, log);
-  const db = await openDatabase(url, config.dbPoolSize, `ouro-${role}`);
-  const bus = new Bus(url, log);
-  await bus.start();
-  return {
-    config,
-    log,
-    db,
-    bus,
-    live: new LiveHub(bus),
-    artifacts: new LocalArtifactStore(config.artifactDir),
-    databaseUrl: url,
-    async close() {
-      await bus.stop();
-      await db.destroy();
-      await embedded?.stop();
-    },
-  };
+  try {
+    if (opts.migrate) await migrate(url, log);
+    const db = await openDatabase(url, config.dbPoolSize, `ouro-${role}`);
+    const bus = new Bus(url, log);
+    await bus.start();
+    return {
+      config,
+      log,
+      db,
+      bus,
+      live: new LiveHub(bus),
+      artifacts: new LocalArtifactStore(config.artifactDir),
+      databaseUrl: url,
+      async close() {
+        await bus.stop();
+        await db.destroy();
+        await embedded?.stop();
+      },
+    };
+  } catch (err) {
+    await embedded?.stop(); // a failed start leaves no database running
+    throw err;
+  }
 }

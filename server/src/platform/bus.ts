@@ -2,7 +2,8 @@ import { EventEmitter } from "node:events";
 import pg from "pg";
 import type { Logger } from "./logger";
 
-const CHANNEL = "ouro_events";
+export const BUS_CHANNEL = "ouro_events";
+const CHANNEL = BUS_CHANNEL;
 // NOTIFY payloads must stay under 8000 bytes; larger events travel by reference (the topic
 // alone) and subscribers read the rows from the database.
 const MAX_INLINE_PAYLOAD = 7000;

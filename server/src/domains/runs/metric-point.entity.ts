@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryGeneratedColumn } from "typeorm";
+import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from "typeorm";
 
 /**
  * One point of one series. `seq` orders every point of a run in commit order (writers
@@ -6,8 +6,8 @@ import { Column, Entity, PrimaryGeneratedColumn } from "typeorm";
  */
 @Entity("metric_points")
 export class MetricPointEntity {
+  @PrimaryColumn("uuid") runId: string;
   @PrimaryGeneratedColumn("increment", { type: "bigint" }) seq: string;
-  @Column("uuid") runId: string;
   @Column("text") key: string;
   @Column("bigint") step: string;
   @Column("double precision") value: number;

@@ -1,10 +1,9 @@
 import type { Viewer } from "../../platform/auth";
-import { Bus } from "../../platform/bus";
-import { sql, withKeyLock, type Db } from "../../platform/db";
-import { badInput } from "../../platform/errors";
+import { BUS_CHANNEL } from "../../platform/bus";
+import { sql, type Db } from "../../platform/db";
+import { badInput, OuroError } from "../../platform/errors";
 import type { Feed } from "../../platform/live";
-import { accessRun, assertRunning, runLockKey } from "./run.service";
-import { RunEntity } from "./run.entity";
+import { accessRun, runLockKey } from "./run.service";
 
 export const MAX_POINTS_PER_BATCH = 10_000;
 const KEY = /^[\w .:\-/]{1,250}$/;
@@ -61,12 +60,16 @@ export function validatePoints(points: MetricInput[]): void {
 export async function logMetrics(db: Db, viewer: Viewer, runId: string, points: MetricInput[]): Promise<LogMetricsResult> {
   validatePoints(points);
   await accessRun(db, viewer, runId, "editor");
-  return appendMetrics(db, runId, points);
+  return insertPoints(db, runId, points);
 }
 
 /** logMetrics without the access check, for Ouro's own jobs writing to their runs. */
 export async function appendMetrics(db: Db, runId: string, points: MetricInput[]): Promise<LogMetricsResult> {
   validatePoints(points);
+  return insertPoints(db, runId, points);
+}
+
+async function insertPoints(db: Db, runId: string, points: MetricInput[]): Promise<LogMetricsResult> {
   const now = new Date().toISOString();
   const keys: string[] = [];
   const steps: number[] = [];
@@ -78,23 +81,35 @@ export async function appendMetrics(db: Db, runId: string, points: MetricInput[]
     values.push(p.value);
     times.push(p.timestamp ? new Date(p.timestamp).toISOString() : now);
   }
-  return withKeyLock(db, runLockKey(runId), async (tx) => {
-    const run = await tx.findOneByOrFail(RunEntity, { id: runId });
-    assertRunning(run);
-    const [res] = await sql<{ accepted: number; last: string | null }>(
+  return db.transaction(async (tx) => {
+    // Writers of one run take turns, so `seq` follows commit order (subscription cursors rely
+    // on it). The lock comes first, in its own statement: the next one then sees everything
+    // committed before it was granted (READ COMMITTED takes a snapshot per statement).
+    await tx.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [runLockKey(runId)]);
+    // One statement: check the run, insert, mark it alive (at most once a second: a row
+    // update) and announce the new points on commit.
+    const [res] = await sql<{ status: string | null; accepted: number; last: string | null }>(
       tx,
-      `WITH ins AS (
+      `WITH run AS (SELECT status FROM runs WHERE id = $1),
+       ins AS (
          INSERT INTO metric_points (run_id, key, step, value, recorded_at)
          SELECT $1, k, s, v, t FROM unnest($2::text[], $3::bigint[], $4::float8[], $5::timestamptz[]) AS u(k, s, v, t)
+         WHERE (SELECT status FROM run) = 'running'
          ON CONFLICT (run_id, key, step) DO NOTHING
-         RETURNING seq)
-       SELECT count(*)::int AS accepted, max(seq)::text AS last FROM ins`,
-      [runId, keys, steps, values, times],
+         RETURNING seq),
+       beat AS (
+         UPDATE runs SET heartbeat_at = now()
+         WHERE id = $1 AND status = 'running' AND heartbeat_at < now() - interval '1 second' RETURNING id),
+       summary AS (SELECT count(*)::int AS accepted, max(seq)::text AS last FROM ins)
+       SELECT (SELECT status FROM run) AS status, accepted, last, (SELECT count(*) FROM beat) AS beats,
+              CASE WHEN accepted > 0 THEN pg_notify($7, json_build_object('topic', $6::text)::text) END AS notified
+       FROM summary`,
+      [runId, keys, steps, values, times, metricsTopic(runId), BUS_CHANNEL],
     );
-    await tx.query("UPDATE runs SET heartbeat_at = now() WHERE id = $1", [runId]);
+    if (res.status === null) throw new OuroError("NOT_FOUND", `run ${runId} not found`);
+    if (res.status !== "running") throw new OuroError("CONFLICT", `run ${runId} is ${res.status}; it no longer accepts data`);
     let cursor = res.last;
-    if (res.accepted > 0) await Bus.publish(tx, metricsTopic(runId), { last: cursor });
-    else cursor = (await sql<{ last: string | null }>(tx, "SELECT max(seq)::text AS last FROM metric_points WHERE run_id = $1", [runId]))[0].last;
+    if (res.accepted === 0) cursor = (await sql<{ last: string | null }>(tx, "SELECT max(seq)::text AS last FROM metric_points WHERE run_id = $1", [runId]))[0].last;
     return { accepted: res.accepted, duplicates: points.length - res.accepted, cursor: cursor ?? "0" };
   });
 }
