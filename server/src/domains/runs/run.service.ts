@@ -142,6 +142,27 @@ export async function reapSilentRuns(db: Db, timeoutSeconds: number): Promise<nu
   });
 }
 
+/** Ends a run on behalf of Ouro itself (a job that drove it); no-op if it already ended. */
+export async function endRunAsSystem(db: Db, runId: string, status: Exclude<RunStatus, "running">, reason: string | null): Promise<void> {
+  await withKeyLock(db, runLockKey(runId), async (tx) => {
+    const rows = await sql<{ project_id: string }>(
+      tx,
+      `UPDATE runs SET status = $2, status_reason = $3, finished_at = now() WHERE id = $1 AND status = 'running' RETURNING project_id`,
+      [runId, status, reason?.slice(0, 2000) ?? null],
+    );
+    if (rows[0]) await recordAudit(tx, { projectId: rows[0].project_id, actorId: null, action: `run.${status}`, targetType: "run", targetId: runId });
+  });
+}
+
+/** Records params for a run Ouro drives (values as text, write-once like logParams). */
+export async function recordParamsAsSystem(db: Db, runId: string, params: Record<string, string>): Promise<void> {
+  const keys = Object.keys(params).filter((k) => NAME.test(k)).slice(0, 1000);
+  await db.query(
+    `INSERT INTO params (run_id, key, value) SELECT $1, k, v FROM unnest($2::text[], $3::text[]) AS t(k, v) ON CONFLICT DO NOTHING`,
+    [runId, keys, keys.map((k) => params[k].slice(0, MAX_PARAM_VALUE))],
+  );
+}
+
 export async function listParams(db: Db, runId: string): Promise<ParamEntity[]> {
   return db.getRepository(ParamEntity).find({ where: { runId }, order: { key: "ASC" } });
 }

@@ -1,0 +1,140 @@
+import { GraphQLJSONObject } from "graphql-scalars";
+import { Arg, Ctx, Field, Float, ID, InputType, Int, Mutation, Resolver, registerEnumType } from "type-graphql";
+import { badInput } from "../../platform/errors";
+import { type Context, viewerOf } from "../../platform/graphql/context";
+import { recordAudit } from "../audit/audit.service";
+import { accessVersion } from "../datasets/dataset.service";
+import { enqueueJob } from "../jobs/job.service";
+import { JobType } from "../jobs/job.type";
+import { accessRecipe, fittedOf } from "../recipes/recipe.service";
+import { ArtifactEntity } from "../runs/artifact.entity";
+import { accessRun, startRun } from "../runs/run.service";
+import { accessModelVersion } from "./model.service";
+import { EVALUATE_MODEL, TRAIN_MODEL, type TrainPayload } from "./train.tasks";
+import { modelSpec } from "./training/spec";
+
+export enum TaskEnum {
+  binary = "binary",
+  multiclass = "multiclass",
+  regression = "regression",
+}
+registerEnumType(TaskEnum, { name: "ModelTask" });
+
+@InputType()
+export class TrainModelInput {
+  @Field(() => ID) projectId: string;
+  @Field(() => String, { defaultValue: "training" }) experiment: string;
+  @Field(() => String, { nullable: true }) runName?: string | null;
+  @Field(() => ID, { description: "Training data: a dataset version (a training set is one too)." }) datasetVersionId: string;
+  @Field(() => ID, { nullable: true, description: "Validation data; else a seeded split of the training data." }) validationVersionId?: string | null;
+  @Field(() => Float, { defaultValue: 0.2 }) validationFraction: number;
+  @Field(() => String) target: string;
+  @Field(() => TaskEnum) task: TaskEnum;
+  @Field(() => [String], { nullable: true, description: "Input columns (after the recipe); all but the target if omitted." }) features?: string[] | null;
+  @Field(() => ID, { nullable: true, description: "A fitted recipe applied to the data first (and by serving later)." }) recipeId?: string | null;
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description:
+      'Default {kind: "mlp"}. {kind: "mlp", layers, activation, dropout, optimizer, learningRate, batchSize, epochs, earlyStopping: {patience}, classWeights} | {kind: "logistic", ...} | {kind: "linear"}',
+  })
+  model?: Record<string, unknown> | null;
+  @Field(() => Int, { defaultValue: 42 }) seed: number;
+  @Field(() => String, { nullable: true }) positiveClass?: string | null;
+  @Field(() => String, { nullable: true }) idempotencyKey?: string | null;
+}
+
+@Resolver()
+export class TrainResolver {
+  @Mutation(() => JobType, { description: "Trains a model in a new run; per-epoch metrics stream through runMetrics; cancelJob stops it." })
+  async trainModel(@Arg("input", () => TrainModelInput) input: TrainModelInput, @Ctx() ctx: Context): Promise<JobType> {
+    const viewer = viewerOf(ctx);
+    const version = await accessVersion(ctx.app.db, viewer, input.datasetVersionId, "editor");
+    if (version.projectId !== input.projectId) throw badInput("the dataset version belongs to another project");
+    if (input.validationVersionId) {
+      const v = await accessVersion(ctx.app.db, viewer, input.validationVersionId);
+      if (v.projectId !== input.projectId) throw badInput("the validation version belongs to another project");
+    }
+    if (!(input.validationFraction > 0 && input.validationFraction < 1)) throw badInput("validationFraction must be between 0 and 1");
+    const model = input.model ?? { kind: "mlp" };
+    const parsedModel = modelSpec.safeParse(model);
+    if (!parsedModel.success) throw badInput(`model: ${parsedModel.error.issues.map((i) => `${i.path.join(".") || "spec"}: ${i.message}`).join("; ")}`);
+    let columns = version.schema.map((c) => c.name);
+    if (input.recipeId) {
+      const recipe = await accessRecipe(ctx.app.db, viewer, input.recipeId);
+      if (recipe.projectId !== input.projectId) throw badInput("the recipe belongs to another project");
+      const fitted = fittedOf(recipe);
+      if (!fitted.rowApplicable) throw badInput("the recipe aggregates rows (groupBy/rolling); a model's recipe must work on single rows to be served");
+      columns = fitted.outputSchema.map((f) => f.name);
+    }
+    if (!columns.includes(input.target)) throw badInput(`target column ${input.target} not found; columns: ${columns.join(", ")}`);
+    const features = input.features?.length ? input.features : columns.filter((c) => c !== input.target);
+    const missing = features.filter((f) => !columns.includes(f));
+    if (missing.length) throw badInput(`feature column(s) not found: ${missing.join(", ")}`);
+
+    const run = await startRun(ctx.app.db, viewer, { projectId: input.projectId, experiment: input.experiment, name: input.runName ?? null, tags: { kind: "training" } }, ctx.requestId);
+    const payload: TrainPayload = {
+      runId: run.id,
+      trainVersionId: version.id,
+      validationVersionId: input.validationVersionId ?? null,
+      recipeId: input.recipeId ?? null,
+      spec: {
+        task: input.task,
+        model: model as TrainPayload["spec"]["model"],
+        seed: input.seed,
+        features,
+        target: input.target,
+        ...(input.positiveClass ? { positiveClass: input.positiveClass } : {}),
+        validationFraction: input.validationFraction,
+      },
+    };
+    const job = await ctx.app.db.transaction(async (tx) => {
+      const { job } = await enqueueJob(tx, {
+        projectId: input.projectId,
+        kind: TRAIN_MODEL,
+        payload: payload as unknown as Record<string, unknown>,
+        idempotencyKey: input.idempotencyKey ?? null,
+        createdById: viewer.userId,
+        maxAttempts: ctx.app.config.worker.maxAttempts,
+      });
+      await tx.query("UPDATE runs SET job_id = $2 WHERE id = $1", [run.id, job.id]);
+      await recordAudit(tx, { projectId: input.projectId, actorId: viewer.userId, action: "model.train", targetType: "run", targetId: run.id, data: { jobId: job.id }, requestId: ctx.requestId });
+      return job;
+    });
+    return Object.assign(new JobType(), job);
+  }
+
+  @Mutation(() => JobType, { description: "Scores a model version (or a run's model) on a dataset version; the evaluation is stored with the run." })
+  async evaluateModel(
+    @Arg("datasetVersionId", () => ID) datasetVersionId: string,
+    @Ctx() ctx: Context,
+    @Arg("modelVersionId", () => ID, { nullable: true }) modelVersionId?: string | null,
+    @Arg("runId", () => ID, { nullable: true }) runId?: string | null,
+  ): Promise<JobType> {
+    const viewer = viewerOf(ctx);
+    let target: { runId: string; artifactId: string; recipeId: string | null; projectId: string };
+    if (modelVersionId) {
+      const mv = await accessModelVersion(ctx.app.db, viewer, modelVersionId, "editor");
+      if (!mv.runId || !mv.artifactId) throw badInput("that model version has no run or artifact to evaluate");
+      target = { runId: mv.runId, artifactId: mv.artifactId, recipeId: mv.recipeId, projectId: mv.projectId };
+    } else if (runId) {
+      const run = await accessRun(ctx.app.db, viewer, runId, "editor");
+      const a = await ctx.app.db.getRepository(ArtifactEntity).findOne({ where: { runId, kind: "model" }, order: { createdAt: "DESC" } });
+      if (!a) throw badInput(`run ${runId} has no model`);
+      const recipe = (await ctx.app.db.query("SELECT value FROM params WHERE run_id = $1 AND key = 'recipeId'", [runId]))[0]?.value ?? null;
+      target = { runId, artifactId: a.id, recipeId: recipe, projectId: run.projectId };
+    } else throw badInput("give modelVersionId or runId");
+    const version = await accessVersion(ctx.app.db, viewer, datasetVersionId);
+    if (version.projectId !== target.projectId) throw badInput("the dataset version belongs to another project");
+    const job = await ctx.app.db.transaction(async (tx) => {
+      const { job } = await enqueueJob(tx, {
+        projectId: target.projectId,
+        kind: EVALUATE_MODEL,
+        payload: { runId: target.runId, artifactId: target.artifactId, recipeId: target.recipeId, versionId: version.id },
+        createdById: viewer.userId,
+        maxAttempts: ctx.app.config.worker.maxAttempts,
+      });
+      return job;
+    });
+    return Object.assign(new JobType(), job);
+  }
+}

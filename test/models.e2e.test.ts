@@ -1,0 +1,129 @@
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createProject, startTestOuro, take, type TestOuro } from "./helpers/ouro";
+
+const DATA = path.resolve(__dirname, "../node_modules/vega-datasets/data");
+
+describe("training, evaluation and the model registry", () => {
+  let t: TestOuro;
+  let projectId: string;
+  let versionId: string;
+  let recipeId: string;
+
+  async function finished(jobId: string, timeoutMs = 90_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await t.gql(`query($id: ID!) { job(id: $id) { status error result } }`, { id: jobId });
+      if (["succeeded", "failed", "cancelled"].includes(r.data.job.status)) return r.data.job;
+      if (Date.now() > deadline) throw new Error(`job ${jobId} still ${r.data.job.status}`);
+      await sleep(100);
+    }
+  }
+  async function mutate(query: string, variables: Record<string, unknown>) {
+    const r = await t.gql(query, variables);
+    if (!r.data) throw new Error(JSON.stringify(r.errors));
+    return Object.values(r.data)[0] as any;
+  }
+  const TRAIN = `mutation($i: TrainModelInput!) { trainModel(input: $i) { id } }`;
+
+  beforeAll(async () => {
+    t = await startTestOuro({ label: "models", worker: true, env: { OURO_INGEST_ROOTS: DATA, OURO_JOB_MAX_ATTEMPTS: "1" } });
+    projectId = await createProject(t, "models");
+    const ingest = await finished((await mutate(`mutation($i: IngestDatasetInput!) { ingestDataset(input: $i) { id } }`, { i: { projectId, dataset: "penguins", source: { path: path.join(DATA, "penguins.json") } } })).id);
+    versionId = ingest.result.versionId;
+    const recipe = await mutate(`mutation($p: ID!, $s: [JSONObject!]!) { createRecipe(projectId: $p, name: "penguin inputs", steps: $s) { id } }`, {
+      p: projectId,
+      s: [
+        { op: "drop", columns: ["Sex"] },
+        { op: "fillNull", columns: ["Beak Length (mm)", "Beak Depth (mm)", "Flipper Length (mm)", "Body Mass (g)"], strategy: "mean" },
+        { op: "oneHot", column: "Island" },
+      ],
+    });
+    recipeId = recipe.id;
+    expect((await finished((await mutate(`mutation($r: ID!, $v: ID!) { fitRecipe(recipeId: $r, versionId: $v) { id } }`, { r: recipeId, v: versionId })).id)).status).toBe("succeeded");
+  }, 120_000);
+  afterAll(() => t?.stop());
+
+  it("trains an MLP with live epoch metrics, registers it, moves aliases and evaluates it", async () => {
+    const job = await mutate(TRAIN, { i: { projectId, datasetVersionId: versionId, recipeId, target: "Species", task: "multiclass", model: { kind: "mlp", layers: [16], epochs: 40 }, seed: 7 } });
+    const [row] = await t.app.db.query("SELECT id FROM runs WHERE job_id = $1", [job.id]);
+    const client = t.ws();
+    const live = take<any>(client, `subscription($r: ID!) { runMetrics(runId: $r, keys: ["loss"]) { points { step value } } }`, { r: row.id }, 1000, 60_000);
+    const done = await finished(job.id);
+    expect(done.status, done.error).toBe("succeeded");
+    expect(["wasm", "cpu", "tensorflow"]).toContain(done.result.backend);
+    expect(done.result.metrics.accuracy).toBeGreaterThan(0.9);
+    await sleep(500);
+    await client.dispose();
+    const epochs = (await live).events.flatMap((e) => e.runMetrics.points.map((p: { step: number }) => p.step));
+    expect(epochs.slice(0, 3)).toEqual([1, 2, 3]);
+
+    const run = (await t.gql(`query($r: ID!) { run(id: $r) { status tags params { key value } metrics(keys: ["loss", "val_loss"]) { key total } artifacts { kind } } }`, { r: row.id })).data.run;
+    expect(run.status).toBe("finished");
+    expect(run.tags.backend).toBe(done.result.backend);
+    expect(run.params).toContainEqual({ key: "backend", value: done.result.backend });
+    expect(run.metrics.map((m: { total: number }) => m.total)).toEqual([40, 40]);
+    expect(run.artifacts.map((a: { kind: string }) => a.kind).sort()).toEqual(["evaluation", "model"]);
+
+    const v1 = await mutate(`mutation($r: ID!) { registerModelVersion(input: { runId: $r, model: "penguin-species", card: { description: "MLP on penguins", intendedUse: "demo" } }) { id version recipeId signature metrics } }`, { r: row.id });
+    expect(v1.version).toBe(1);
+    expect(v1.recipeId).toBe(recipeId);
+    expect(v1.signature.target).toBe("Species");
+    expect(v1.signature.classes).toEqual(["Adelie", "Chinstrap", "Gentoo"]);
+
+    const job2 = await mutate(TRAIN, { i: { projectId, datasetVersionId: versionId, recipeId, target: "Species", task: "multiclass", model: { kind: "logistic", epochs: 30 } } });
+    expect((await finished(job2.id)).status).toBe("succeeded");
+    const [row2] = await t.app.db.query("SELECT id FROM runs WHERE job_id = $1", [job2.id]);
+    const v2 = await mutate(`mutation($r: ID!) { registerModelVersion(input: { runId: $r, model: "penguin-species" }) { id version modelId } }`, { r: row2.id });
+    expect(v2.version).toBe(2);
+    await mutate(`mutation($v: ID!) { setModelAlias(versionId: $v, alias: "production") { alias } }`, { v: v1.id });
+    await mutate(`mutation($v: ID!) { setModelAlias(versionId: $v, alias: "production") { alias } }`, { v: v2.id });
+    const model = (await t.gql(`query($m: ID!) { model(id: $m) { versions { version } current: aliases { alias modelVersionId } history: aliases(current: false) { modelVersionId replacedAt } } }`, { m: v2.modelId })).data.model;
+    expect(model.versions.map((v: { version: number }) => v.version)).toEqual([2, 1]);
+    expect(model.current).toEqual([{ alias: "production", modelVersionId: v2.id }]);
+    expect(model.history.map((h: { modelVersionId: string }) => h.modelVersionId)).toEqual([v2.id, v1.id]);
+    expect(model.history[1].replacedAt).not.toBeNull();
+
+    const evaluation = await finished((await mutate(`mutation($m: ID!, $d: ID!) { evaluateModel(modelVersionId: $m, datasetVersionId: $d) { id } }`, { m: v1.id, d: versionId })).id);
+    expect(evaluation.status, evaluation.error).toBe("succeeded");
+    expect(evaluation.result.metrics.accuracy).toBeGreaterThan(0.9);
+    const compared = (await t.gql(`query($ids: [ID!]!) { compareModelVersions(ids: $ids) { version metrics } }`, { ids: [v1.id, v2.id] })).data.compareModelVersions;
+    expect(compared.map((c: { version: number }) => c.version)).toEqual([1, 2]);
+  }, 180_000);
+
+  it("stops a training job promptly when cancelled and marks its run killed", async () => {
+    const job = await mutate(TRAIN, { i: { projectId, datasetVersionId: versionId, recipeId, target: "Species", task: "multiclass", model: { kind: "mlp", layers: [64, 64], epochs: 5000 } } });
+    const [row] = await t.app.db.query("SELECT id FROM runs WHERE job_id = $1", [job.id]);
+    for (let i = 0; i < 200; i++) {
+      const [{ n }] = await t.app.db.query("SELECT count(*)::int AS n FROM metric_points WHERE run_id = $1", [row.id]);
+      if (n > 0) break;
+      await sleep(100);
+    }
+    await t.gql(`mutation($id: ID!) { cancelJob(id: $id) { __typename } }`, { id: job.id });
+    for (let i = 0; i < 100; i++) {
+      const run = (await t.gql(`query($r: ID!) { run(id: $r) { status } }`, { r: row.id })).data.run;
+      if (run.status !== "running") break;
+      await sleep(100);
+    }
+    const run = (await t.gql(`query($r: ID!) { run(id: $r) { status statusReason } }`, { r: row.id })).data.run;
+    expect(run).toEqual({ status: "killed", statusReason: "job cancelled" });
+  }, 60_000);
+
+  it("refuses bad training input before starting a run", async () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ target: "Nope", task: "multiclass" }, /target column Nope not found/],
+      [{ target: "Species", task: "multiclass", features: ["Ghost"] }, /Ghost/],
+      [{ target: "Species", task: "multiclass", model: { kind: "mlp", layers: [0] } }, /model: layers/],
+      [{ target: "Species", task: "multiclass", model: { kind: "transformer" } }, /model/],
+    ];
+    const before = await t.app.db.query("SELECT count(*)::int AS n FROM runs");
+    for (const [extra, message] of cases) {
+      const r = await t.gql(TRAIN, { i: { projectId, datasetVersionId: versionId, recipeId, ...extra } });
+      expect(r.errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
+      expect(r.errors?.[0].message).toMatch(message);
+    }
+    const after = await t.app.db.query("SELECT count(*)::int AS n FROM runs");
+    expect(after[0].n).toBe(before[0].n);
+  });
+});
