@@ -130,4 +130,20 @@ describe("resumable live subscriptions", () => {
     await client.dispose();
     expect(JSON.stringify(r.errors)).toMatch(/invalid cursor|not found/);
   });
+
+  it("a token revoked through one server is refused by another within a second, despite its token cache", async () => {
+    const created = await t.gql(`mutation { createApiToken(input: { name: "cached" }) { token apiToken { id } } }`);
+    const { token, apiToken } = created.data.createApiToken;
+    const ask = () => fetch(otherUrl, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: '{"query":"{ viewer { id } }"}' });
+    expect((await ask()).status).toBe(200); // now cached by the other server
+    await t.gql(`mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }`, { id: apiToken.id });
+    const revokedAt = Date.now();
+    let status = 200;
+    while (status === 200 && Date.now() - revokedAt < 5000) {
+      status = (await ask()).status;
+      if (status === 200) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(status).toBe(401);
+    expect(Date.now() - revokedAt).toBeLessThan(1000);
+  });
 });

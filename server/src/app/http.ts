@@ -75,7 +75,7 @@ export async function createHttpApp(app: AppServices, schema: GraphQLSchema, met
   const requireToken = async (req: Request, res: Response, next: NextFunction) => {
     try {
       const token = tokenFromHeader(req.header("authorization"));
-      req.viewer = token ? await authenticate(app.db, token) : null;
+      req.viewer = token ? await authenticate(app.db, token, app.tokens) : null;
       if (!req.viewer) return sendError(res, "UNAUTHENTICATED", unauthenticated().message, req.requestId);
       next();
     } catch (err) {

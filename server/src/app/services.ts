@@ -7,6 +7,7 @@ import type { AppServices } from "../platform/graphql/context";
 import { LiveHub } from "../platform/live";
 import type { Logger } from "../platform/logger";
 import { migrate } from "../platform/migrate";
+import { TOKEN_REVOKED_TOPIC, TokenCache } from "../domains/users/token.service";
 
 export interface Started extends AppServices {
   databaseUrl: string;
@@ -28,7 +29,13 @@ export async function startServices(config: Config, log: Logger, role: string, o
     const db = await openDatabase(url, config.dbPoolSize, `ouro-${role}`);
     const bus = new Bus(url, log);
     await bus.start();
+    const tokens = new TokenCache();
+    bus.subscribe(TOKEN_REVOKED_TOPIC, (msg) => {
+      const tokenId = (msg.data as { tokenId?: string } | undefined)?.tokenId;
+      if (tokenId) tokens.forgetToken(tokenId);
+    });
     return {
+      tokens,
       config,
       log,
       db,

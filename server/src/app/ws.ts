@@ -48,7 +48,7 @@ export function attachWebSocket(server: Server, app: AppServices, schema: GraphQ
         const params = ctx.connectionParams ?? {};
         const header = typeof params.authorization === "string" ? params.authorization : typeof params.Authorization === "string" ? params.Authorization : undefined;
         const token = tokenFromHeader(header) ?? (typeof params.token === "string" ? params.token : null);
-        const viewer = token ? await authenticate(app.db, token) : null;
+        const viewer = token ? await authenticate(app.db, token, app.tokens) : null;
         if (!viewer) return false; // graphql-ws closes with 4403 Forbidden
         ctx.extra.viewer = viewer;
         ctx.extra.operations = new Map();

@@ -7,6 +7,13 @@ export interface Viewer {
   isAdmin: boolean;
 }
 
+/** Recently authenticated tokens by hash (implemented in the users domain). */
+export interface ViewerCache {
+  get(hash: string): Viewer | null;
+  set(hash: string, viewer: Viewer, expiresAt: Date | null): void;
+  forgetToken(tokenId: string): void;
+}
+
 const TOKEN_PREFIX = "ouro_";
 
 export function newToken(): string {

@@ -1,5 +1,5 @@
 import { Bus } from "../../platform/bus";
-import { hashToken, newToken, type Viewer } from "../../platform/auth";
+import { hashToken, newToken, type Viewer, type ViewerCache } from "../../platform/auth";
 import { sql, type Db } from "../../platform/db";
 import { badInput, notFound } from "../../platform/errors";
 import { ApiTokenEntity } from "./api-token.entity";
@@ -7,21 +7,60 @@ import { UserEntity } from "./user.entity";
 
 export const TOKEN_REVOKED_TOPIC = "token-revoked";
 
+/**
+ * Recently authenticated tokens, so a busy client (a training loop logging metrics) costs no
+ * lookup per request. Entries live a few seconds; a revocation removes them on every process
+ * at once (TOKEN_REVOKED_TOPIC), and expiry is checked on every hit.
+ */
+export class TokenCache implements ViewerCache {
+  private readonly entries = new Map<string, { viewer: Viewer; until: number; expiresAt: number | null }>();
+  constructor(private readonly ttlMs = 10_000, private readonly maxEntries = 10_000) {}
+
+  get(hash: string): Viewer | null {
+    const e = this.entries.get(hash);
+    if (!e) return null;
+    const now = Date.now();
+    if (e.until < now || (e.expiresAt !== null && e.expiresAt <= now)) {
+      this.entries.delete(hash);
+      return null;
+    }
+    return e.viewer;
+  }
+
+  set(hash: string, viewer: Viewer, expiresAt: Date | null): void {
+    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    this.entries.set(hash, { viewer, until: Date.now() + this.ttlMs, expiresAt: expiresAt?.getTime() ?? null });
+  }
+
+  forgetToken(tokenId: string): void {
+    for (const [hash, e] of this.entries) if (e.viewer.tokenId === tokenId) this.entries.delete(hash);
+  }
+}
+
 /** The viewer a token stands for, or null if it is unknown, revoked or expired. */
-export async function authenticate(db: Db, token: string): Promise<Viewer | null> {
-  const rows = await sql<{ token_id: string; user_id: string; is_admin: boolean; stale: boolean }>(
+export async function authenticate(db: Db, token: string, cache?: ViewerCache): Promise<Viewer | null> {
+  const hash = hashToken(token);
+  const cached = cache?.get(hash);
+  if (cached) return cached;
+  const viewer = await lookupToken(db, hash);
+  if (viewer && cache) cache.set(hash, viewer.viewer, viewer.expiresAt);
+  return viewer?.viewer ?? null;
+}
+
+async function lookupToken(db: Db, hash: string): Promise<{ viewer: Viewer; expiresAt: Date | null } | null> {
+  const rows = await sql<{ token_id: string; user_id: string; is_admin: boolean; stale: boolean; expires_at: Date | null }>(
     db,
-    `SELECT t.id AS token_id, u.id AS user_id, u.is_admin,
+    `SELECT t.id AS token_id, u.id AS user_id, u.is_admin, t.expires_at,
             (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute') AS stale
      FROM api_tokens t JOIN users u ON u.id = t.user_id
      WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())`,
-    [hashToken(token)],
+    [hash],
   );
   const row = rows[0];
   if (!row) return null;
   // last_used_at is informative; one write a minute per token is plenty.
   if (row.stale) await db.query("UPDATE api_tokens SET last_used_at = now() WHERE id = $1", [row.token_id]);
-  return { userId: row.user_id, tokenId: row.token_id, isAdmin: row.is_admin };
+  return { viewer: { userId: row.user_id, tokenId: row.token_id, isAdmin: row.is_admin }, expiresAt: row.expires_at };
 }
 
 export interface CreatedToken {

@@ -34,6 +34,8 @@ export class UserResolver {
 
   @Mutation(() => ApiTokenType, { description: "Revokes a token at once; its open subscriptions are closed." })
   async revokeApiToken(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<ApiTokenType> {
-    return revokeToken(ctx.app.db, viewerOf(ctx), id);
+    const revoked = await revokeToken(ctx.app.db, viewerOf(ctx), id);
+    ctx.app.tokens.forgetToken(id); // at once here; other processes hear it on the bus
+    return revoked;
   }
 }

@@ -1,5 +1,5 @@
 import type { ArtifactStore } from "../artifacts";
-import type { Viewer } from "../auth";
+import type { Viewer, ViewerCache } from "../auth";
 import type { Bus } from "../bus";
 import type { Config } from "../config";
 import type { Db } from "../db";
@@ -10,6 +10,8 @@ import type { Logger } from "../logger";
 /** What every process shares: handed to resolvers through the context. */
 export interface AppServices {
   config: Config;
+  /** Recently checked API tokens (see the users domain); forget one when it is revoked. */
+  tokens: ViewerCache;
   db: Db;
   bus: Bus;
   live: LiveHub;
