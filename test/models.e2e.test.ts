@@ -72,6 +72,19 @@ describe("training, evaluation and the model registry", () => {
     expect(v1.signature.target).toBe("Species");
     expect(v1.signature.classes).toEqual(["Adelie", "Chinstrap", "Gentoo"]);
 
+    const lineage = (await t.gql(`query($id: ID!) { lineage(id: $id) { nodes { id kind label } edges { from to relation } truncated } }`, { id: v1.id })).data.lineage;
+    const kinds = Object.fromEntries(lineage.nodes.map((n: { id: string; kind: string }) => [n.id, n.kind]));
+    expect(kinds).toMatchObject({ [versionId]: "datasetVersion", [recipeId]: "recipe", [row.id]: "run", [v1.id]: "modelVersion" });
+    expect(lineage.edges).toEqual(
+      expect.arrayContaining([
+        { from: versionId, to: recipeId, relation: "fitted" },
+        { from: versionId, to: row.id, relation: "trainedOn" },
+        { from: recipeId, to: row.id, relation: "preprocessed" },
+        { from: row.id, to: v1.id, relation: "registered" },
+      ]),
+    );
+    expect(lineage.truncated).toBe(false);
+
     const job2 = await mutate(TRAIN, { i: { projectId, datasetVersionId: versionId, recipeId, target: "Species", task: "multiclass", model: { kind: "logistic", epochs: 30 } } });
     expect((await finished(job2.id)).status).toBe("succeeded");
     const [row2] = await t.app.db.query("SELECT id FROM runs WHERE job_id = $1", [job2.id]);

@@ -1,0 +1,43 @@
+import { Arg, Ctx, Field, ID, ObjectType, Query, Resolver } from "type-graphql";
+import { notFound, OuroError } from "../../platform/errors";
+import { type Context, viewerOf } from "../../platform/graphql/context";
+import { requireRole } from "../projects/project.service";
+import { lineageGraph, nodeKindOf } from "./lineage.service";
+
+@ObjectType("LineageNode")
+class LineageNodeType {
+  @Field(() => ID) id: string;
+  @Field(() => String, { description: "datasetVersion, recipe, run, modelVersion or featureSet" }) kind: string;
+  @Field(() => String) label: string;
+  @Field(() => Date) createdAt: Date;
+}
+
+@ObjectType("LineageEdge")
+class LineageEdgeType {
+  @Field(() => ID) from: string;
+  @Field(() => ID) to: string;
+  @Field(() => String, { description: "derived, produced, fitted, trainedOn, preprocessed, registered, source, materialized, computes" }) relation: string;
+}
+
+@ObjectType("Lineage")
+class LineageType {
+  @Field(() => [LineageNodeType]) nodes: LineageNodeType[];
+  @Field(() => [LineageEdgeType]) edges: LineageEdgeType[];
+  @Field(() => Boolean, { description: "More than 500 nodes: the graph was cut." }) truncated: boolean;
+}
+
+@Resolver()
+export class LineageResolver {
+  @Query(() => LineageType, { description: "Everything upstream and downstream of a dataset version, recipe, run, model version or feature set." })
+  async lineage(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<LineageType> {
+    const start = /^[0-9a-f-]{36}$/i.test(id) ? await nodeKindOf(ctx.app.db, id) : null;
+    if (!start) throw notFound("object", id);
+    try {
+      await requireRole(ctx.app.db, viewerOf(ctx), start.projectId, "viewer");
+    } catch (err) {
+      if (err instanceof OuroError && err.code === "NOT_FOUND") throw notFound("object", id);
+      throw err;
+    }
+    return lineageGraph(ctx.app.db, start);
+  }
+}
