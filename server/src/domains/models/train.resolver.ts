@@ -8,9 +8,10 @@ import { enqueueJob } from "../jobs/job.service";
 import { JobType } from "../jobs/job.type";
 import { accessRecipe, fittedOf } from "../recipes/recipe.service";
 import { ArtifactEntity } from "../runs/artifact.entity";
-import { accessRun, startRun } from "../runs/run.service";
+import { accessRun, checkRunNames } from "../runs/run.service";
 import { accessModelVersion } from "./model.service";
-import { EVALUATE_MODEL, TRAIN_MODEL, type TrainPayload } from "./train.tasks";
+import { enqueueTraining } from "./train.service";
+import { EVALUATE_MODEL, type TrainPayload } from "./train.tasks";
 import { modelSpec } from "./training/spec";
 
 export enum TaskEnum {
@@ -54,6 +55,7 @@ export class TrainResolver {
       const v = await accessVersion(ctx.app.db, viewer, input.validationVersionId);
       if (v.projectId !== input.projectId) throw badInput("the validation version belongs to another project");
     }
+    checkRunNames(input.experiment, input.runName);
     if (!(input.validationFraction > 0 && input.validationFraction < 1)) throw badInput("validationFraction must be between 0 and 1");
     const model = input.model ?? { kind: "mlp" };
     const parsedModel = modelSpec.safeParse(model);
@@ -71,9 +73,7 @@ export class TrainResolver {
     const missing = features.filter((f) => !columns.includes(f));
     if (missing.length) throw badInput(`feature column(s) not found: ${missing.join(", ")}`);
 
-    const run = await startRun(ctx.app.db, viewer, { projectId: input.projectId, experiment: input.experiment, name: input.runName ?? null, tags: { kind: "training" } }, ctx.requestId);
-    const payload: TrainPayload = {
-      runId: run.id,
+    const payload: Omit<TrainPayload, "runId"> = {
       trainVersionId: version.id,
       validationVersionId: input.validationVersionId ?? null,
       recipeId: input.recipeId ?? null,
@@ -88,16 +88,17 @@ export class TrainResolver {
       },
     };
     const job = await ctx.app.db.transaction(async (tx) => {
-      const { job } = await enqueueJob(tx, {
+      const { job, runId } = await enqueueTraining(tx, {
         projectId: input.projectId,
-        kind: TRAIN_MODEL,
-        payload: payload as unknown as Record<string, unknown>,
-        idempotencyKey: input.idempotencyKey ?? null,
+        experiment: input.experiment,
+        runName: input.runName ?? null,
+        parentRunId: null,
         createdById: viewer.userId,
+        payload,
         maxAttempts: ctx.app.config.worker.maxAttempts,
+        idempotencyKey: input.idempotencyKey ?? null,
       });
-      await tx.query("UPDATE runs SET job_id = $2 WHERE id = $1", [run.id, job.id]);
-      await recordAudit(tx, { projectId: input.projectId, actorId: viewer.userId, action: "model.train", targetType: "run", targetId: run.id, data: { jobId: job.id }, requestId: ctx.requestId });
+      await recordAudit(tx, { projectId: input.projectId, actorId: viewer.userId, action: "model.train", targetType: "run", targetId: runId, data: { jobId: job.id }, requestId: ctx.requestId });
       return job;
     });
     return Object.assign(new JobType(), job);

@@ -19,10 +19,14 @@ export interface StartRunInput {
   parentRunId?: string | null;
 }
 
+export function checkRunNames(experiment: string, name: string | null | undefined): void {
+  if (!NAME.test(experiment)) throw badInput("experiment name: 1 to 200 letters, digits, spaces or . : - / _", { field: "experiment" });
+  if (name != null && !NAME.test(name)) throw badInput("run name: 1 to 200 letters, digits, spaces or . : - / _", { field: "name" });
+}
+
 export async function startRun(db: Db, viewer: Viewer, input: StartRunInput, requestId?: string): Promise<RunEntity> {
   await requireRole(db, viewer, input.projectId, "editor");
-  if (!NAME.test(input.experiment)) throw badInput("experiment name: 1 to 200 letters, digits, spaces or . : - / _", { field: "experiment" });
-  if (input.name != null && !NAME.test(input.name)) throw badInput("run name: 1 to 200 letters, digits, spaces or . : - / _", { field: "name" });
+  checkRunNames(input.experiment, input.name);
   const tags = input.tags ?? {};
   if (Object.keys(tags).length > 100 || Object.entries(tags).some(([k, v]) => k.length > 250 || String(v).length > 5000)) {
     throw badInput("tags: at most 100, keys up to 250 and values up to 5000 characters", { field: "tags" });
