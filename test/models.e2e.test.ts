@@ -139,4 +139,33 @@ describe("training, evaluation and the model registry", () => {
     const after = await t.app.db.query("SELECT count(*)::int AS n FROM runs");
     expect(after[0].n).toBe(before[0].n);
   });
+
+  it("searches hyperparameters over a grid in child runs, in parallel, and names the best trial", async () => {
+    const job = await mutate(`mutation($i: TrainModelInput!, $s: SearchInput!) { startHyperparameterSearch(input: $i, search: $s) { id } }`, {
+      i: { projectId, experiment: "search", datasetVersionId: versionId, recipeId, target: "Species", task: "multiclass", model: { kind: "mlp", epochs: 15 } },
+      s: { strategy: "grid", space: [{ name: "learningRate", values: [0.0005, 0.02] }, { name: "layers", values: [[8], [32]] }], maxConcurrent: 2, metric: "val_loss", medianStopping: true },
+    });
+    const done = await finished(job.id, 170_000);
+    expect(done.status, done.error).toBe("succeeded");
+    const { parentRunId, bestRunId, trials, bestScore } = done.result;
+    expect(trials).toHaveLength(4);
+    const children = await t.app.db.query("SELECT id FROM runs WHERE parent_run_id = $1", [parentRunId]);
+    expect(children).toHaveLength(4);
+    const scored = trials.filter((r: { status: string; score: number | null }) => r.status === "succeeded" && r.score !== null);
+    expect(bestScore).toBe(Math.min(...scored.map((r: { score: number }) => r.score)));
+    expect(trials.find((r: { runId: string }) => r.runId === bestRunId).status).toBe("succeeded");
+    const parent = (await t.gql(`query($r: ID!) { run(id: $r) { status params { key value } metrics(keys: ["trial.val_loss"]) { total } } }`, { r: parentRunId })).data.run;
+    expect(parent.status).toBe("finished");
+    expect(parent.params).toContainEqual({ key: "bestRunId", value: bestRunId });
+    expect(parent.metrics[0].total).toBeGreaterThanOrEqual(scored.length);
+  }, 180_000);
+
+  it("refuses a search space that makes invalid models, before any work", async () => {
+    const r = await t.gql(`mutation($i: TrainModelInput!, $s: SearchInput!) { startHyperparameterSearch(input: $i, search: $s) { id } }`, {
+      i: { projectId, datasetVersionId: versionId, recipeId, target: "Species", task: "multiclass" },
+      s: { strategy: "grid", space: [{ name: "dropout", values: [0.1, 5] }] },
+    });
+    expect(r.errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
+    expect(r.errors?.[0].message).toMatch(/trial 1 .*dropout/);
+  });
 });

@@ -6,7 +6,7 @@ import { FeatureSetResolver } from "../domains/features/feature-set.resolver";
 import { JobResolver } from "../domains/jobs/job.resolver";
 import { LineageResolver } from "../domains/lineage/lineage.resolver";
 import { ModelResolver } from "../domains/models/model.resolver";
-import { TrainResolver } from "../domains/models/train.resolver";
+import { SearchResolver, TrainResolver } from "../domains/models/train.resolver";
 import { ProjectResolver } from "../domains/projects/project.resolver";
 import { RecipeResolver } from "../domains/recipes/recipe.resolver";
 import { RunResolver } from "../domains/runs/run.resolver";
@@ -17,7 +17,7 @@ let built: Promise<GraphQLSchema> | undefined;
 /** The one schema, built once per process. */
 export function ouroSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [UserResolver, ProjectResolver, JobResolver, RunResolver, AuditResolver, DatasetResolver, DatasetFieldsResolver, RecipeResolver, FeatureSetResolver, ModelResolver, TrainResolver, LineageResolver],
+    resolvers: [UserResolver, ProjectResolver, JobResolver, RunResolver, AuditResolver, DatasetResolver, DatasetFieldsResolver, RecipeResolver, FeatureSetResolver, ModelResolver, TrainResolver, SearchResolver, LineageResolver],
     validate: false,
     // Required by type-graphql once subscriptions exist, but unused: every subscription brings
     // its own resumable event source (platform/live.ts).

@@ -1,6 +1,7 @@
 import { datasetTasks } from "../domains/datasets/dataset.tasks";
 import { featureTasks } from "../domains/features/feature-set.tasks";
 import { JobRunner } from "../domains/jobs/job.runner";
+import { searchTasks } from "../domains/models/hpo.tasks";
 import { modelTasks } from "../domains/models/train.tasks";
 import { recipeTasks } from "../domains/recipes/recipe.tasks";
 import { reapSilentRuns } from "../domains/runs/run.service";
@@ -16,6 +17,7 @@ export function allTaskHandlers(app: Started) {
     ...recipeTasks(app.artifacts, app.config),
     ...featureTasks(app.artifacts, app.config),
     ...modelTasks(app.artifacts, app.config),
+    ...searchTasks(),
   };
 }
 

@@ -1,4 +1,4 @@
-import { GraphQLJSONObject } from "graphql-scalars";
+import { GraphQLJSON, GraphQLJSONObject } from "graphql-scalars";
 import { Arg, Ctx, Field, Float, ID, InputType, Int, Mutation, Resolver, registerEnumType } from "type-graphql";
 import { badInput } from "../../platform/errors";
 import { type Context, viewerOf } from "../../platform/graphql/context";
@@ -10,6 +10,8 @@ import { accessRecipe, fittedOf } from "../recipes/recipe.service";
 import { ArtifactEntity } from "../runs/artifact.entity";
 import { accessRun, checkRunNames } from "../runs/run.service";
 import { accessModelVersion } from "./model.service";
+import { HYPERPARAMETER_SEARCH, type SearchPayload } from "./hpo.tasks";
+import { trialModels } from "./hpo.space";
 import { enqueueTraining } from "./train.service";
 import { EVALUATE_MODEL, type TrainPayload } from "./train.tasks";
 import { modelSpec } from "./training/spec";
@@ -44,49 +46,57 @@ export class TrainModelInput {
   @Field(() => String, { nullable: true }) idempotencyKey?: string | null;
 }
 
+
+/** Checks a training request against the data and recipe; the payload its job will run. */
+export async function prepareTraining(ctx: Context, input: TrainModelInput): Promise<Omit<TrainPayload, "runId">> {
+  const viewer = viewerOf(ctx);
+  const version = await accessVersion(ctx.app.db, viewer, input.datasetVersionId, "editor");
+  if (version.projectId !== input.projectId) throw badInput("the dataset version belongs to another project");
+  if (input.validationVersionId) {
+    const v = await accessVersion(ctx.app.db, viewer, input.validationVersionId);
+    if (v.projectId !== input.projectId) throw badInput("the validation version belongs to another project");
+  }
+  checkRunNames(input.experiment, input.runName);
+  if (!(input.validationFraction > 0 && input.validationFraction < 1)) throw badInput("validationFraction must be between 0 and 1");
+  const model = input.model ?? { kind: "mlp" };
+  const parsedModel = modelSpec.safeParse(model);
+  if (!parsedModel.success) throw badInput(`model: ${parsedModel.error.issues.map((i) => `${i.path.join(".") || "spec"}: ${i.message}`).join("; ")}`);
+  let columns = version.schema.map((c) => c.name);
+  if (input.recipeId) {
+    const recipe = await accessRecipe(ctx.app.db, viewer, input.recipeId);
+    if (recipe.projectId !== input.projectId) throw badInput("the recipe belongs to another project");
+    const fitted = fittedOf(recipe);
+    if (!fitted.rowApplicable) throw badInput("the recipe aggregates rows (groupBy/rolling); a model's recipe must work on single rows to be served");
+    columns = fitted.outputSchema.map((f) => f.name);
+  }
+  if (!columns.includes(input.target)) throw badInput(`target column ${input.target} not found; columns: ${columns.join(", ")}`);
+  const features = input.features?.length ? input.features : columns.filter((c) => c !== input.target);
+  const missing = features.filter((f) => !columns.includes(f));
+  if (missing.length) throw badInput(`feature column(s) not found: ${missing.join(", ")}`);
+
+  const payload: Omit<TrainPayload, "runId"> = {
+    trainVersionId: version.id,
+    validationVersionId: input.validationVersionId ?? null,
+    recipeId: input.recipeId ?? null,
+    spec: {
+      task: input.task,
+      model: model as TrainPayload["spec"]["model"],
+      seed: input.seed,
+      features,
+      target: input.target,
+      ...(input.positiveClass ? { positiveClass: input.positiveClass } : {}),
+      validationFraction: input.validationFraction,
+    },
+  };
+  return payload;
+}
+
 @Resolver()
 export class TrainResolver {
   @Mutation(() => JobType, { description: "Trains a model in a new run; per-epoch metrics stream through runMetrics; cancelJob stops it." })
   async trainModel(@Arg("input", () => TrainModelInput) input: TrainModelInput, @Ctx() ctx: Context): Promise<JobType> {
     const viewer = viewerOf(ctx);
-    const version = await accessVersion(ctx.app.db, viewer, input.datasetVersionId, "editor");
-    if (version.projectId !== input.projectId) throw badInput("the dataset version belongs to another project");
-    if (input.validationVersionId) {
-      const v = await accessVersion(ctx.app.db, viewer, input.validationVersionId);
-      if (v.projectId !== input.projectId) throw badInput("the validation version belongs to another project");
-    }
-    checkRunNames(input.experiment, input.runName);
-    if (!(input.validationFraction > 0 && input.validationFraction < 1)) throw badInput("validationFraction must be between 0 and 1");
-    const model = input.model ?? { kind: "mlp" };
-    const parsedModel = modelSpec.safeParse(model);
-    if (!parsedModel.success) throw badInput(`model: ${parsedModel.error.issues.map((i) => `${i.path.join(".") || "spec"}: ${i.message}`).join("; ")}`);
-    let columns = version.schema.map((c) => c.name);
-    if (input.recipeId) {
-      const recipe = await accessRecipe(ctx.app.db, viewer, input.recipeId);
-      if (recipe.projectId !== input.projectId) throw badInput("the recipe belongs to another project");
-      const fitted = fittedOf(recipe);
-      if (!fitted.rowApplicable) throw badInput("the recipe aggregates rows (groupBy/rolling); a model's recipe must work on single rows to be served");
-      columns = fitted.outputSchema.map((f) => f.name);
-    }
-    if (!columns.includes(input.target)) throw badInput(`target column ${input.target} not found; columns: ${columns.join(", ")}`);
-    const features = input.features?.length ? input.features : columns.filter((c) => c !== input.target);
-    const missing = features.filter((f) => !columns.includes(f));
-    if (missing.length) throw badInput(`feature column(s) not found: ${missing.join(", ")}`);
-
-    const payload: Omit<TrainPayload, "runId"> = {
-      trainVersionId: version.id,
-      validationVersionId: input.validationVersionId ?? null,
-      recipeId: input.recipeId ?? null,
-      spec: {
-        task: input.task,
-        model: model as TrainPayload["spec"]["model"],
-        seed: input.seed,
-        features,
-        target: input.target,
-        ...(input.positiveClass ? { positiveClass: input.positiveClass } : {}),
-        validationFraction: input.validationFraction,
-      },
-    };
+    const payload = await prepareTraining(ctx, input);
     const job = await ctx.app.db.transaction(async (tx) => {
       const { job, runId } = await enqueueTraining(tx, {
         projectId: input.projectId,
@@ -134,6 +144,79 @@ export class TrainResolver {
         createdById: viewer.userId,
         maxAttempts: ctx.app.config.worker.maxAttempts,
       });
+      return job;
+    });
+    return Object.assign(new JobType(), job);
+  }
+}
+
+export enum SearchStrategyEnum {
+  grid = "grid",
+  random = "random",
+}
+registerEnumType(SearchStrategyEnum, { name: "SearchStrategy" });
+
+@InputType()
+export class DimensionInput {
+  @Field(() => String, { description: "A model setting, e.g. learningRate, layers, dropout, batchSize, epochs." }) name: string;
+  @Field(() => [GraphQLJSON], { nullable: true, description: "Values to try (grid, or random choice)." }) values?: unknown[] | null;
+  @Field(() => Float, { nullable: true }) min?: number | null;
+  @Field(() => Float, { nullable: true }) max?: number | null;
+  @Field(() => Boolean, { nullable: true, description: "Sample the range on a log scale." }) log?: boolean | null;
+  @Field(() => Boolean, { nullable: true }) integer?: boolean | null;
+}
+
+@InputType()
+export class SearchInput {
+  @Field(() => SearchStrategyEnum, { defaultValue: SearchStrategyEnum.random }) strategy: SearchStrategyEnum;
+  @Field(() => [DimensionInput]) space: DimensionInput[];
+  @Field(() => Int, { defaultValue: 10, description: "Random search: how many trials." }) trials: number;
+  @Field(() => Int, { defaultValue: 2 }) maxConcurrent: number;
+  @Field(() => String, { defaultValue: "val_loss", description: "Per-epoch metric to optimise." }) metric: string;
+  @Field(() => Boolean, { defaultValue: false }) maximize: boolean;
+  @Field(() => Boolean, { defaultValue: true, description: "Stop trials worse than the median of finished ones at the same epoch." }) medianStopping: boolean;
+}
+
+@Resolver()
+export class SearchResolver {
+  @Mutation(() => JobType, {
+    description: "Trains one child run per trial (grid or random over `space`, merged over input.model), in parallel up to maxConcurrent; the job's result names the best trial.",
+  })
+  async startHyperparameterSearch(@Arg("input", () => TrainModelInput) input: TrainModelInput, @Arg("search", () => SearchInput) search: SearchInput, @Ctx() ctx: Context): Promise<JobType> {
+    const viewer = viewerOf(ctx);
+    const base = await prepareTraining(ctx, input);
+    const models = trialModels(input.model ?? { kind: "mlp" }, search.space, search.strategy, search.trials, input.seed);
+    if (search.maxConcurrent < 1 || search.maxConcurrent > 16) throw badInput("maxConcurrent: 1 to 16");
+    if (!/^[\w.]{1,100}$/.test(search.metric)) throw badInput("metric: a per-epoch metric name such as val_loss");
+    const job = await ctx.app.db.transaction(async (tx) => {
+      await tx.query(`INSERT INTO experiments (project_id, name) VALUES ($1, $2) ON CONFLICT (project_id, name) DO NOTHING`, [input.projectId, input.experiment]);
+      const [run] = await tx.query(
+        `INSERT INTO runs (project_id, experiment_id, name, tags, created_by_id)
+         SELECT $1, e.id, $3, $4, $5 FROM experiments e WHERE e.project_id = $1 AND e.name = $2 RETURNING id`,
+        [input.projectId, input.experiment, input.runName ?? `search-${new Date().toISOString().slice(0, 19)}`, { kind: "search" }, viewer.userId],
+      );
+      const payload: SearchPayload = {
+        parentRunId: run.id,
+        experiment: input.experiment,
+        createdById: viewer.userId,
+        models,
+        base,
+        maxConcurrent: search.maxConcurrent,
+        metric: search.metric,
+        direction: search.maximize ? "maximize" : "minimize",
+        earlyStopping: search.medianStopping ? "median" : "none",
+        maxAttempts: ctx.app.config.worker.maxAttempts,
+      };
+      const { job } = await enqueueJob(tx, {
+        projectId: input.projectId,
+        kind: HYPERPARAMETER_SEARCH,
+        payload: payload as unknown as Record<string, unknown>,
+        idempotencyKey: input.idempotencyKey ?? null,
+        createdById: viewer.userId,
+        maxAttempts: 1,
+      });
+      await tx.query("UPDATE runs SET job_id = $2 WHERE id = $1", [run.id, job.id]);
+      await recordAudit(tx, { projectId: input.projectId, actorId: viewer.userId, action: "model.search", targetType: "run", targetId: run.id, data: { jobId: job.id, trials: models.length }, requestId: ctx.requestId });
       return job;
     });
     return Object.assign(new JobType(), job);
