@@ -146,4 +146,24 @@ describe("resumable live subscriptions", () => {
     expect(status).toBe(401);
     expect(Date.now() - revokedAt).toBeLessThan(1000);
   });
+
+  it("subscribers of the same operation share each batch's result; other filters still get their own", async () => {
+    const runId = await startRun(t, projectId);
+    const accOnly = `subscription($r: ID!) { runMetrics(runId: $r, keys: ["acc"]) { cursor points { key step } } }`;
+    const c1 = t.ws();
+    const c2 = t.ws();
+    const c3 = t.ws();
+    const a = take<any>(c1, accOnly, { r: runId }, 1000, 2500);
+    const b = take<any>(c2, accOnly, { r: runId }, 1000, 2500);
+    const all = take<any>(c3, SUB, { r: runId }, 1000, 2500);
+    await new Promise((r) => setTimeout(r, 300));
+    for (let i = 0; i < 5; i++) await logVia(t.url, runId, [...points("loss", i * 20, 20), ...points("acc", i * 20, 20)]);
+    const [ra, rb, rall] = await Promise.all([a, b, all]);
+    await Promise.all([c1.dispose(), c2.dispose(), c3.dispose()]);
+    const keysOf = (events: any[]) => events.flatMap((e) => e.runMetrics.points.map((p: { key: string; step: number }) => `${p.key}:${p.step}`));
+    expect(keysOf(ra.events)).toEqual(keysOf(rb.events));
+    expect(keysOf(ra.events)).toHaveLength(100);
+    expect(new Set(keysOf(ra.events).map((k) => k.split(":")[0]))).toEqual(new Set(["acc"]));
+    expect(keysOf(rall.events)).toHaveLength(200);
+  });
 });

@@ -134,7 +134,9 @@ describe("runs through the SDK, on a real server", () => {
       expect(steps).toEqual(Array.from({ length: TOTAL / 2 }, (_, i) => i));
     }
     expect(kills).toBe(2);
-    expect(reconnects.length).toBeGreaterThanOrEqual(2);
+    // Two kills close together may be healed by one reconnection (the second can land while
+    // the first reconnect is still being set up); what matters is that none is missed above.
+    expect(reconnects.length).toBeGreaterThanOrEqual(1);
     await run.finish();
   });
 

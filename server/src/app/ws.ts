@@ -6,6 +6,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { tokenFromHeader, type Viewer } from "../platform/auth";
 import type { AppServices, Context } from "../platform/graphql/context";
 import { parseWithLimits, validateWithLimits } from "../platform/graphql/limits";
+import { sharedSubscribe } from "../platform/graphql/shared-subscribe";
 import type { Metrics } from "../platform/observability";
 import { authenticate, TOKEN_REVOKED_TOPIC } from "../domains/users/token.service";
 import { formatError, isInternal } from "./errors";
@@ -44,6 +45,7 @@ export function attachWebSocket(server: Server, app: AppServices, schema: GraphQ
     {
       schema,
       connectionInitWaitTimeout: 3000,
+      subscribe: sharedSubscribe((args) => (args.contextValue as Context & { operationKey: string }).operationKey),
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         const header = typeof params.authorization === "string" ? params.authorization : typeof params.Authorization === "string" ? params.Authorization : undefined;
@@ -73,7 +75,9 @@ export function attachWebSocket(server: Server, app: AppServices, schema: GraphQ
         const requestId = randomUUID();
         ops.set(id, requestId);
         metrics.subscriptions.inc();
-        const contextValue: Context = { requestId, viewer: ctx.extra.viewer ?? null, app };
+        // Subscriptions running the same operation may share each event's result (shared-subscribe.ts).
+        const operationKey = JSON.stringify([payload.query, payload.variables ?? null, payload.operationName ?? null]);
+        const contextValue: Context & { operationKey: string } = { requestId, viewer: ctx.extra.viewer ?? null, app, operationKey };
         return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue };
       },
       onComplete: (ctx, id) => {

@@ -4,6 +4,7 @@ import { notFound } from "../../platform/errors";
 import { paginate } from "../../platform/graphql/connection";
 import { type Context, viewerOf } from "../../platform/graphql/context";
 import { CursorScalar, streamPosition } from "../../platform/graphql/scalars";
+import { SHARED_EVENT, type SharedEvent } from "../../platform/graphql/shared-subscribe";
 import type { MetricPoint } from "./metric.service";
 import { recordAudit } from "../audit/audit.service";
 import { enqueueJob } from "../jobs/job.service";
@@ -27,7 +28,7 @@ class RunMetricsArgs {
   @Field(() => CursorScalar, { nullable: true, description: "Resume after this cursor; from the first point if omitted." }) after?: string;
 }
 
-interface MetricBatchEvent {
+interface MetricBatchEvent extends SharedEvent {
   runId: string;
   points: MetricPoint[];
 }
@@ -168,7 +169,8 @@ export class RunResolver {
       await accessRun(ctx.app.db, viewerOf(ctx), runId, "viewer");
       const wanted = keys?.length ? new Set(keys) : null;
       const batches = ctx.app.live.follow(metricsFeed(ctx.app.db, runId), streamPosition(after), wanted ? (p) => wanted.has(p.key) : undefined);
-      return mapIterator(batches, (points): MetricBatchEvent => ({ runId, points }));
+      // The batch's result depends only on the points: subscribers of the same operation share it.
+      return mapIterator(batches, (points): MetricBatchEvent => ({ runId, points, [SHARED_EVENT]: `${runId}:${points[0].seq}-${points[points.length - 1].seq}:${points.length}` }));
     },
   })
   runMetrics(@Root() event: MetricBatchEvent, @Args(() => RunMetricsArgs) _args: RunMetricsArgs): MetricBatchType {
