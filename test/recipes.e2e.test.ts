@@ -53,6 +53,26 @@ describe("recipes through the API", () => {
     expect(dv.parentVersionIds).toEqual([versionId]);
     expect(dv.recipeId).toBe(recipeId);
 
+    // Follow the dataset: a new penguins version is applied into penguins-auto by itself.
+    const [penguins] = await t.app.db.query("SELECT id FROM datasets WHERE project_id = $1 AND name = 'penguins'", [projectId]);
+    const follow = await t.gql(`mutation($r: ID!, $d: ID!) { setRecipeAutoApply(recipeId: $r, sourceDatasetId: $d, outputDataset: "penguins-auto") { autoApplySourceId } }`, { r: recipeId, d: penguins.id });
+    expect(follow.data.setRecipeAutoApply.autoApplySourceId).toBe(penguins.id);
+    const subset = JSON.stringify((JSON.parse(await readFile(path.join(DATA, "penguins.json"), "utf8")) as unknown[]).slice(0, 100));
+    const up = await fetch(`${t.url.replace("/graphql", "")}/v1/uploads?projectId=${projectId}&filename=subset.json`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${t.adminToken}` },
+      body: subset,
+    });
+    const uploadId = ((await up.json()) as { uploadId: string }).uploadId;
+    const v2 = await run(`mutation($i: IngestDatasetInput!) { ingestDataset(input: $i) { id } }`, { i: { projectId, dataset: "penguins", source: { uploadId } } });
+    let auto: any[] = [];
+    for (let i = 0; i < 100 && auto.length === 0; i++) {
+      auto = await t.app.db.query("SELECT v.parent_version_ids, v.row_count FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id WHERE d.name = 'penguins-auto' AND d.project_id = $1", [projectId]);
+      if (auto.length === 0) await sleep(100);
+    }
+    expect(auto).toHaveLength(1);
+    expect(auto[0].parent_version_ids[0]).toBe(v2.result.versionId);
+
     const raw = JSON.parse(await readFile(path.join(DATA, "penguins.json"), "utf8")) as Record<string, unknown>[];
     const perRow: Record<string, unknown>[] = [];
     for (const row of raw) {

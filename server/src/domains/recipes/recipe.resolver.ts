@@ -5,7 +5,7 @@ import { paginate } from "../../platform/graphql/connection";
 import { type Context, viewerOf } from "../../platform/graphql/context";
 import { CursorScalar } from "../../platform/graphql/scalars";
 import { recordAudit } from "../audit/audit.service";
-import { accessVersion, ensureDataset } from "../datasets/dataset.service";
+import { accessDataset, accessVersion, ensureDataset } from "../datasets/dataset.service";
 import { enqueueJob } from "../jobs/job.service";
 import { JobType } from "../jobs/job.type";
 import { requireRole } from "../projects/project.service";
@@ -79,6 +79,31 @@ export class RecipeResolver {
     if (version.projectId !== recipe.projectId) throw badInput("the dataset version belongs to another project");
     const dataset = await ctx.app.db.transaction((tx) => ensureDataset(tx, recipe.projectId, outputDataset));
     return this.enqueue(ctx, recipe.projectId, APPLY_RECIPE, { recipeId, versionId, outputDatasetId: dataset.id }, "recipe.apply", recipeId);
+  }
+
+  @Mutation(() => RecipeType, { description: "Applies the fitted recipe to every new version of `sourceDatasetId` into `outputDataset`; null source turns it off." })
+  async setRecipeAutoApply(
+    @Arg("recipeId", () => ID) recipeId: string,
+    @Ctx() ctx: Context,
+    @Arg("sourceDatasetId", () => ID, { nullable: true }) sourceDatasetId?: string | null,
+    @Arg("outputDataset", () => String, { nullable: true }) outputDataset?: string | null,
+  ): Promise<RecipeType> {
+    const recipe = await accessRecipe(ctx.app.db, viewerOf(ctx), recipeId, "editor");
+    if (sourceDatasetId) {
+      fittedOf(recipe);
+      const source = await accessDataset(ctx.app.db, viewerOf(ctx), sourceDatasetId);
+      if (source.projectId !== recipe.projectId) throw badInput("the source dataset belongs to another project");
+      if (!outputDataset) throw badInput("give outputDataset");
+      const out = await ctx.app.db.transaction((tx) => ensureDataset(tx, recipe.projectId, outputDataset));
+      if (out.id === source.id) throw badInput("the output dataset must differ from the source");
+      recipe.autoApplySourceId = source.id;
+      recipe.autoApplyOutputId = out.id;
+    } else {
+      recipe.autoApplySourceId = null;
+      recipe.autoApplyOutputId = null;
+    }
+    await ctx.app.db.getRepository(RecipeEntity).update({ id: recipe.id }, { autoApplySourceId: recipe.autoApplySourceId, autoApplyOutputId: recipe.autoApplyOutputId });
+    return asType(recipe);
   }
 
   private async enqueue(ctx: Context, projectId: string, kind: string, payload: Record<string, unknown>, action: string, targetId: string): Promise<JobType> {

@@ -1,7 +1,8 @@
 import type { Viewer } from "../../platform/auth";
-import type { Db } from "../../platform/db";
+import type { Db, Tx } from "../../platform/db";
 import { badInput, notFound, OuroError } from "../../platform/errors";
 import { recordAudit } from "../audit/audit.service";
+import { enqueueJob } from "../jobs/job.service";
 import { requireRole } from "../projects/project.service";
 import { DatasetVersionEntity } from "../datasets/dataset-version.entity";
 import type { FittedRecipe, RecipeStep } from "./engine";
@@ -40,7 +41,7 @@ export async function createRecipe(db: Db, viewer: Viewer, projectId: string, na
   const steps = parseSteps(stepsJson);
   await referencedVersions(db, projectId, steps);
   return db.transaction(async (tx) => {
-    const recipe = await tx.getRepository(RecipeEntity).save({ projectId, name, steps, fitted: null, fittedOnVersionId: null });
+    const recipe = await tx.getRepository(RecipeEntity).save({ projectId, name, steps, fitted: null, fittedOnVersionId: null, autoApplySourceId: null, autoApplyOutputId: null });
     await recordAudit(tx, { projectId, actorId: viewer.userId, action: "recipe.create", targetType: "recipe", targetId: recipe.id, requestId });
     return recipe;
   });
@@ -53,4 +54,21 @@ export async function saveFitted(db: Db, recipeId: string, versionId: string, fi
 export function fittedOf(recipe: RecipeEntity): FittedRecipe {
   if (!recipe.fitted) throw new OuroError("CONFLICT", `recipe ${recipe.id} is not fitted yet: run fitRecipe first`);
   return recipe.fitted as unknown as FittedRecipe;
+}
+
+/** New versions of a recipe's followed dataset are applied into its output dataset, in the transaction that creates them. */
+export async function onNewVersionForRecipes(tx: Tx, version: DatasetVersionEntity, maxAttempts: number): Promise<void> {
+  const recipes = await tx.getRepository(RecipeEntity).findBy({ autoApplySourceId: version.datasetId });
+  for (const recipe of recipes) {
+    // A version the recipe itself produced must not trigger it again.
+    if (!recipe.fitted || !recipe.autoApplyOutputId || recipe.autoApplyOutputId === version.datasetId || version.recipeId === recipe.id) continue;
+    const { job } = await enqueueJob(tx, {
+      projectId: recipe.projectId,
+      kind: "recipes.apply",
+      payload: { recipeId: recipe.id, versionId: version.id, outputDatasetId: recipe.autoApplyOutputId },
+      idempotencyKey: `apply:${recipe.id}:${version.id}`,
+      maxAttempts,
+    });
+    await recordAudit(tx, { projectId: recipe.projectId, actorId: null, action: "recipe.autoApply", targetType: "recipe", targetId: recipe.id, data: { jobId: job.id, versionId: version.id } });
+  }
 }

@@ -6,11 +6,11 @@ import type { Config } from "../../platform/config";
 import { runInSubprocess } from "../../platform/subprocess";
 import type { TaskContext, TaskHandlers } from "../../platform/tasks";
 import { DatasetVersionEntity } from "../datasets/dataset-version.entity";
-import { registerVersion, versionArtifact } from "../datasets/dataset.service";
+import { onVersionCreated, registerVersion, versionArtifact } from "../datasets/dataset.service";
 import type { Converted } from "../datasets/ingest.work";
 import type { FittedRecipe, RecipeStep } from "./engine";
 import { RecipeEntity } from "./recipe.entity";
-import { fittedOf, referencedVersions, saveFitted } from "./recipe.service";
+import { fittedOf, onNewVersionForRecipes, referencedVersions, saveFitted } from "./recipe.service";
 
 export const FIT_RECIPE = "recipes.fit";
 export const APPLY_RECIPE = "recipes.apply";
@@ -29,6 +29,7 @@ export interface ApplyPayload {
 }
 
 export function recipeTasks(store: ArtifactStore, config: Config): TaskHandlers {
+  onVersionCreated((tx, version) => onNewVersionForRecipes(tx, version, config.worker.maxAttempts));
   const fileOf = async (ctx: TaskContext<unknown>, versionId: string) => {
     const version = await ctx.db.getRepository(DatasetVersionEntity).findOneByOrFail({ id: versionId, projectId: ctx.projectId });
     return { version, file: await store.localPath((await versionArtifact(ctx.db, version)).sha256) };

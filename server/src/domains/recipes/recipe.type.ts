@@ -10,6 +10,8 @@ export class RecipeType {
   @Field(() => [GraphQLJSONObject]) steps: Record<string, unknown>[];
   @Field(() => GraphQLJSONObject, { nullable: true, description: "What fitting learned; null until fitted." }) fitted: Record<string, unknown> | null;
   @Field(() => ID, { nullable: true }) fittedOnVersionId: string | null;
+  @Field(() => ID, { nullable: true, description: "New versions of this dataset are applied automatically." }) autoApplySourceId: string | null;
+  @Field(() => ID, { nullable: true, description: "Where automatic applications go." }) autoApplyOutputId: string | null;
   @Field(() => Date) createdAt: Date;
 }
 export const RecipeConnection = Connection(RecipeType, "Recipe");
