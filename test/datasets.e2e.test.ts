@@ -3,7 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createProject, newUserToken, startTestOuro, type TestOuro } from "./helpers/ouro";
+import { createProject, newUserToken, startTestOuro, type TestOuro, waitForJob } from "./helpers/ouro";
 
 const DATA = path.resolve(__dirname, "../node_modules/vega-datasets/data");
 const INGEST = `mutation($i: IngestDatasetInput!) { ingestDataset(input: $i) { id status } }`;
@@ -53,14 +53,7 @@ describe("dataset catalogue", () => {
     return { status: res.status, body: (await res.json()) as any };
   }
 
-  async function finished(jobId: string) {
-    for (let i = 0; i < 300; i++) {
-      const r = await t.gql(`query($id: ID!) { job(id: $id) { status error result logs { message } } }`, { id: jobId });
-      if (["succeeded", "failed", "cancelled"].includes(r.data.job.status)) return r.data.job;
-      await sleep(100);
-    }
-    throw new Error("job did not finish");
-  }
+  const finished = (jobId: string, timeoutMs?: number) => waitForJob(t, jobId, timeoutMs);
 
   async function ingest(dataset: string, source: Record<string, unknown>, format?: Record<string, unknown>) {
     const r = await t.gql(INGEST, { i: { projectId, dataset, source, format } });

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createProject, startTestOuro, take, type TestOuro } from "./helpers/ouro";
+import { createProject, startTestOuro, take, type TestOuro, waitForJob } from "./helpers/ouro";
 
 const DATA = path.resolve(__dirname, "../node_modules/vega-datasets/data");
 
@@ -11,15 +11,7 @@ describe("training, evaluation and the model registry", () => {
   let versionId: string;
   let recipeId: string;
 
-  async function finished(jobId: string, timeoutMs = 90_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const r = await t.gql(`query($id: ID!) { job(id: $id) { status error result } }`, { id: jobId });
-      if (["succeeded", "failed", "cancelled"].includes(r.data.job.status)) return r.data.job;
-      if (Date.now() > deadline) throw new Error(`job ${jobId} still ${r.data.job.status}`);
-      await sleep(100);
-    }
-  }
+  const finished = (jobId: string, timeoutMs?: number) => waitForJob(t, jobId, timeoutMs);
   async function mutate(query: string, variables: Record<string, unknown>) {
     const r = await t.gql(query, variables);
     if (!r.data) throw new Error(JSON.stringify(r.errors));

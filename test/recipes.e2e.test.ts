@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createProject, startTestOuro, type TestOuro } from "./helpers/ouro";
+import { createProject, startTestOuro, type TestOuro, waitForJob } from "./helpers/ouro";
 
 const DATA = path.resolve(__dirname, "../node_modules/vega-datasets/data");
 
@@ -15,14 +15,7 @@ describe("recipes through the API", () => {
   });
   afterAll(() => t?.stop());
 
-  async function finished(jobId: string) {
-    for (let i = 0; i < 300; i++) {
-      const r = await t.gql(`query($id: ID!) { job(id: $id) { status error result } }`, { id: jobId });
-      if (["succeeded", "failed", "cancelled"].includes(r.data.job.status)) return r.data.job;
-      await sleep(100);
-    }
-    throw new Error("job did not finish");
-  }
+  const finished = (jobId: string, timeoutMs?: number) => waitForJob(t, jobId, timeoutMs);
   const run = async (query: string, variables: Record<string, unknown>) => {
     const r = await t.gql(query, variables);
     if (!r.data) throw new Error(JSON.stringify(r.errors));

@@ -139,3 +139,16 @@ export async function newUserToken(t: TestOuro, email: string): Promise<string> 
 export function points(key: string, from: number, count: number) {
   return Array.from({ length: count }, (_, i) => ({ key, step: from + i, value: Math.sin((from + i) / 10) }));
 }
+
+/** Polls a job until it ends; returns { status, error, result }. */
+export async function waitForJob(t: TestOuro, jobId: string, timeoutMs = 90_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await t.gql(`query($id: ID!) { job(id: $id) { status error result } }`, { id: jobId });
+    if (!r.data) throw new Error(JSON.stringify(r.errors));
+    if (["succeeded", "failed", "cancelled"].includes(r.data.job.status)) return r.data.job;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${r.data.job.status} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+

@@ -1,7 +1,7 @@
 import type { Viewer } from "../../platform/auth";
 import { sql, withKeyLock, type Db, type Tx } from "../../platform/db";
-import { badInput, notFound, OuroError } from "../../platform/errors";
-import { requireRole } from "../projects/project.service";
+import { badInput, OuroError } from "../../platform/errors";
+import { requireRowAccess } from "../projects/project.service";
 import { ArtifactEntity } from "../runs/artifact.entity";
 import { DatasetVersionEntity, type ColumnSchema } from "./dataset-version.entity";
 import { DatasetEntity } from "./dataset.entity";
@@ -19,24 +19,13 @@ export async function ensureDataset(tx: Tx, projectId: string, name: string): Pr
   return tx.findOneByOrFail(DatasetEntity, { projectId, name });
 }
 
-/** Loads a project-owned row for the viewer; other projects' rows look missing. */
-async function access<T extends { projectId: string }>(db: Db, viewer: Viewer, row: T | null, what: string, id: string, role: "viewer" | "editor"): Promise<T> {
-  if (!row) throw notFound(what, id);
-  try {
-    await requireRole(db, viewer, row.projectId, role);
-  } catch (err) {
-    if (err instanceof OuroError && err.code === "NOT_FOUND") throw notFound(what, id);
-    throw err;
-  }
-  return row;
-}
 
 export async function accessDataset(db: Db, viewer: Viewer, id: string, role: "viewer" | "editor" = "viewer"): Promise<DatasetEntity> {
-  return access(db, viewer, await db.getRepository(DatasetEntity).findOneBy({ id }), "dataset", id, role);
+  return requireRowAccess(db, viewer, await db.getRepository(DatasetEntity).findOneBy({ id }), "dataset", id, role);
 }
 
 export async function accessVersion(db: Db, viewer: Viewer, id: string, role: "viewer" | "editor" = "viewer"): Promise<DatasetVersionEntity> {
-  return access(db, viewer, await db.getRepository(DatasetVersionEntity).findOneBy({ id }), "dataset version", id, role);
+  return requireRowAccess(db, viewer, await db.getRepository(DatasetVersionEntity).findOneBy({ id }), "dataset version", id, role);
 }
 
 export interface NewVersion {

@@ -2,12 +2,12 @@ import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Viewer } from "../../platform/auth";
 import { sql, type Db, type Tx } from "../../platform/db";
-import { badInput, notFound, OuroError } from "../../platform/errors";
+import { badInput } from "../../platform/errors";
 import { recordAudit } from "../audit/audit.service";
 import { DatasetEntity } from "../datasets/dataset.entity";
 import type { DatasetVersionEntity } from "../datasets/dataset-version.entity";
 import { enqueueJob } from "../jobs/job.service";
-import { requireRole } from "../projects/project.service";
+import { requireRole, requireRowAccess } from "../projects/project.service";
 import { RecipeEntity } from "../recipes/recipe.entity";
 import { FeatureSetEntity } from "./feature-set.entity";
 
@@ -31,15 +31,7 @@ export interface NewFeatureSet {
 }
 
 export async function accessFeatureSet(db: Db, viewer: Viewer, id: string, role: "viewer" | "editor" = "viewer"): Promise<FeatureSetEntity> {
-  const fs = await db.getRepository(FeatureSetEntity).findOneBy({ id });
-  if (!fs) throw notFound("feature set", id);
-  try {
-    await requireRole(db, viewer, fs.projectId, role);
-  } catch (err) {
-    if (err instanceof OuroError && err.code === "NOT_FOUND") throw notFound("feature set", id);
-    throw err;
-  }
-  return fs;
+  return requireRowAccess(db, viewer, await db.getRepository(FeatureSetEntity).findOneBy({ id }), "feature set", id, role);
 }
 
 export async function createFeatureSet(db: Db, viewer: Viewer, input: NewFeatureSet, requestId?: string): Promise<FeatureSetEntity> {

@@ -1,12 +1,11 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
-import { notFound, OuroError } from "../../platform/errors";
 import { paginate } from "../../platform/graphql/connection";
 import { type Context, viewerOf } from "../../platform/graphql/context";
 import { CursorScalar, streamPosition } from "../../platform/graphql/scalars";
 import { oneByOne } from "../../platform/live";
-import { requireRole } from "../projects/project.service";
+import { requireRole, requireRowAccess } from "../projects/project.service";
 import { JobEntity } from "./job.entity";
-import { cancelJob, isFinal, jobFeed, jobLogs, requireJob } from "./job.service";
+import { cancelJob, getJob, isFinal, jobFeed, jobLogs, requireJob } from "./job.service";
 import { CancelJobResult, JobConnection, JobLogLineType, JobNotCancellable, JobStatusEnum, JobType } from "./job.type";
 
 @ArgsType()
@@ -17,14 +16,7 @@ class JobUpdatedArgs {
 
 /** Loads a job for the viewer; another project's job is indistinguishable from a missing one. */
 async function accessJob(ctx: Context, id: string, role: "viewer" | "editor"): Promise<JobEntity> {
-  const job = await requireJob(ctx.app.db, id);
-  try {
-    await requireRole(ctx.app.db, viewerOf(ctx), job.projectId, role);
-  } catch (err) {
-    if (err instanceof OuroError && err.code === "NOT_FOUND") throw notFound("job", id);
-    throw err;
-  }
-  return job;
+  return requireRowAccess(ctx.app.db, viewerOf(ctx), await getJob(ctx.app.db, id), "job", id, role);
 }
 
 const asType = (e: JobEntity): JobType => Object.assign(new JobType(), e);

@@ -1,7 +1,6 @@
 import { Arg, Ctx, Field, ID, ObjectType, Query, Resolver } from "type-graphql";
-import { notFound, OuroError } from "../../platform/errors";
 import { type Context, viewerOf } from "../../platform/graphql/context";
-import { requireRole } from "../projects/project.service";
+import { requireRowAccess } from "../projects/project.service";
 import { lineageGraph, nodeKindOf } from "./lineage.service";
 
 @ObjectType("LineageNode")
@@ -30,14 +29,8 @@ class LineageType {
 export class LineageResolver {
   @Query(() => LineageType, { description: "Everything upstream and downstream of a dataset version, recipe, run, model version or feature set." })
   async lineage(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<LineageType> {
-    const start = /^[0-9a-f-]{36}$/i.test(id) ? await nodeKindOf(ctx.app.db, id) : null;
-    if (!start) throw notFound("object", id);
-    try {
-      await requireRole(ctx.app.db, viewerOf(ctx), start.projectId, "viewer");
-    } catch (err) {
-      if (err instanceof OuroError && err.code === "NOT_FOUND") throw notFound("object", id);
-      throw err;
-    }
+    const found = /^[0-9a-f-]{36}$/i.test(id) ? await nodeKindOf(ctx.app.db, id) : null;
+    const start = await requireRowAccess(ctx.app.db, viewerOf(ctx), found, "object", id, "viewer");
     return lineageGraph(ctx.app.db, start);
   }
 }

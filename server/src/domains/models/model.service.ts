@@ -1,8 +1,8 @@
 import type { Viewer } from "../../platform/auth";
 import { sql, withKeyLock, type Db } from "../../platform/db";
-import { badInput, notFound, OuroError } from "../../platform/errors";
+import { badInput, OuroError } from "../../platform/errors";
 import { recordAudit } from "../audit/audit.service";
-import { requireRole } from "../projects/project.service";
+import { requireRowAccess } from "../projects/project.service";
 import { ArtifactEntity } from "../runs/artifact.entity";
 import { accessRun } from "../runs/run.service";
 import { ModelAliasEntity } from "./model-alias.entity";
@@ -27,22 +27,12 @@ export interface ModelCard {
   limitations?: string;
 }
 
-async function access<T extends { projectId: string }>(db: Db, viewer: Viewer, row: T | null, what: string, id: string, role: "viewer" | "editor"): Promise<T> {
-  if (!row) throw notFound(what, id);
-  try {
-    await requireRole(db, viewer, row.projectId, role);
-  } catch (err) {
-    if (err instanceof OuroError && err.code === "NOT_FOUND") throw notFound(what, id);
-    throw err;
-  }
-  return row;
-}
 
 export const accessModel = async (db: Db, viewer: Viewer, id: string, role: "viewer" | "editor" = "viewer") =>
-  access(db, viewer, await db.getRepository(ModelEntity).findOneBy({ id }), "model", id, role);
+  requireRowAccess(db, viewer, await db.getRepository(ModelEntity).findOneBy({ id }), "model", id, role);
 
 export const accessModelVersion = async (db: Db, viewer: Viewer, id: string, role: "viewer" | "editor" = "viewer") =>
-  access(db, viewer, await db.getRepository(ModelVersionEntity).findOneBy({ id }), "model version", id, role);
+  requireRowAccess(db, viewer, await db.getRepository(ModelVersionEntity).findOneBy({ id }), "model version", id, role);
 
 /**
  * Registers the model a run produced as the next version of `modelName` (created on first

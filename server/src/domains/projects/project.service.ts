@@ -1,6 +1,6 @@
 import type { Viewer } from "../../platform/auth";
 import { sql, type Db } from "../../platform/db";
-import { badInput, forbidden, notFound } from "../../platform/errors";
+import { badInput, forbidden, notFound, OuroError } from "../../platform/errors";
 import { recordAudit } from "../audit/audit.service";
 import { MembershipEntity, ROLES, type Role } from "./membership.entity";
 import { ProjectEntity } from "./project.entity";
@@ -23,6 +23,28 @@ export async function requireRole(db: Db, viewer: Viewer, projectId: string, min
   if (!role) throw notFound("project", projectId);
   if (RANK[role] < RANK[minimum]) throw forbidden(`this needs the ${minimum} role in the project; you are ${role}`);
   return role;
+}
+
+/**
+ * A project-owned row for the viewer with at least `minimum`. A missing row and a row of a
+ * project the viewer is not in give the same NOT_FOUND ("<what> <id> not found").
+ */
+export async function requireRowAccess<T extends { projectId: string }>(
+  db: Db,
+  viewer: Viewer,
+  row: T | null,
+  what: string,
+  id: string,
+  minimum: Role,
+): Promise<T> {
+  if (!row) throw notFound(what, id);
+  try {
+    await requireRole(db, viewer, row.projectId, minimum);
+  } catch (err) {
+    if (err instanceof OuroError && err.code === "NOT_FOUND") throw notFound(what, id);
+    throw err;
+  }
+  return row;
 }
 
 export async function createProject(db: Db, viewer: Viewer, name: string, description: string, requestId?: string): Promise<ProjectEntity> {

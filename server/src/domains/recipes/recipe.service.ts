@@ -1,9 +1,9 @@
 import type { Viewer } from "../../platform/auth";
 import type { Db, Tx } from "../../platform/db";
-import { badInput, notFound, OuroError } from "../../platform/errors";
+import { badInput, OuroError } from "../../platform/errors";
 import { recordAudit } from "../audit/audit.service";
 import { enqueueJob } from "../jobs/job.service";
-import { requireRole } from "../projects/project.service";
+import { requireRole, requireRowAccess } from "../projects/project.service";
 import { DatasetVersionEntity } from "../datasets/dataset-version.entity";
 import type { FittedRecipe, RecipeStep } from "./engine";
 import { parseSteps } from "./engine/steps";
@@ -12,15 +12,7 @@ import { RecipeEntity } from "./recipe.entity";
 const NAME = /^[\w .:-]{1,100}$/;
 
 export async function accessRecipe(db: Db, viewer: Viewer, id: string, role: "viewer" | "editor" = "viewer"): Promise<RecipeEntity> {
-  const recipe = await db.getRepository(RecipeEntity).findOneBy({ id });
-  if (!recipe) throw notFound("recipe", id);
-  try {
-    await requireRole(db, viewer, recipe.projectId, role);
-  } catch (err) {
-    if (err instanceof OuroError && err.code === "NOT_FOUND") throw notFound("recipe", id);
-    throw err;
-  }
-  return recipe;
+  return requireRowAccess(db, viewer, await db.getRepository(RecipeEntity).findOneBy({ id }), "recipe", id, role);
 }
 
 /** Dataset versions that join steps read, checked to belong to the recipe's project. */

@@ -2,7 +2,7 @@ import type { Viewer } from "../../platform/auth";
 import { sql, withKeyLock, type Db } from "../../platform/db";
 import { badInput, notFound, OuroError } from "../../platform/errors";
 import { recordAudit } from "../audit/audit.service";
-import { requireRole } from "../projects/project.service";
+import { requireRole, requireRowAccess } from "../projects/project.service";
 import { ExperimentEntity } from "./experiment.entity";
 import { ParamEntity } from "./param.entity";
 import { RunEntity, type RunStatus } from "./run.entity";
@@ -63,15 +63,7 @@ export async function startRun(db: Db, viewer: Viewer, input: StartRunInput, req
 
 /** A run the viewer may act on with at least `role`, or NOT_FOUND. */
 export async function accessRun(db: Db, viewer: Viewer, runId: string, role: "viewer" | "editor"): Promise<RunEntity> {
-  const run = await db.getRepository(RunEntity).findOneBy({ id: runId });
-  if (!run) throw notFound("run", runId);
-  try {
-    await requireRole(db, viewer, run.projectId, role);
-  } catch (err) {
-    if (err instanceof OuroError && err.code === "NOT_FOUND") throw notFound("run", runId);
-    throw err;
-  }
-  return run;
+  return requireRowAccess(db, viewer, await db.getRepository(RunEntity).findOneBy({ id: runId }), "run", runId, role);
 }
 
 export function assertRunning(run: RunEntity): void {
