@@ -1,13 +1,13 @@
 /**
  * Helpers of the data benchmarks (flights.ts, online-features.ts), on top of lib.ts: a server
  * whose processes report their peak RSS (rss-probe.cjs), jobs followed to the end with their
- * timings, the machine's CPU use during a phase, and child processes that print JSON.
- * Nothing here measures anything by itself.
+ * timings, the CPU that other processes use meanwhile (a shared machine), child processes that
+ * print JSON, and clean-up when interrupted. Nothing here measures anything by itself.
  */
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { type BenchDatabase, type BenchServer, NODE, ROOT, sleep, startDatabase, startServer, wallMs } from "./lib";
+import { type BenchDatabase, type BenchServer, NODE, ROOT, sleep, startDatabase, startServer } from "./lib";
 
 /** What rss-probe.cjs writes for each process as it exits. */
 export interface ProcessReport {
@@ -33,6 +33,29 @@ export class ProbeLog {
   }
 }
 
+const interrupted: (() => Promise<void>)[] = [];
+let handlingSignals = false;
+
+/**
+ * Registers `cleanup` to run if the benchmark is interrupted (SIGINT/SIGTERM), newest first,
+ * so that an interrupted run leaves no server, database or temp dir behind; returns the
+ * function that unregisters it (call it once the normal path has cleaned up).
+ */
+export function onInterrupt(cleanup: () => Promise<unknown>): () => void {
+  const entry = async () => void (await cleanup().catch(() => undefined));
+  if (!handlingSignals) {
+    handlingSignals = true;
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      process.once(signal, async () => {
+        for (const fn of [...interrupted].reverse()) await fn();
+        process.exit(signal === "SIGINT" ? 130 : 143);
+      });
+    }
+  }
+  interrupted.push(entry);
+  return () => void interrupted.splice(interrupted.indexOf(entry), 1);
+}
+
 /**
  * A fresh database and a server with an in-process worker for `fn`. With a `probe`, the
  * server and every task subprocess it forks preload rss-probe.cjs, which logs each one's peak
@@ -40,6 +63,7 @@ export class ProbeLog {
  */
 export async function withDataServer<T>(env: Record<string, string>, probe: ProbeLog | null, fn: (server: BenchServer, db: BenchDatabase) => Promise<T>): Promise<T> {
   const db = await startDatabase();
+  const forgetDb = onInterrupt(() => db.stop());
   try {
     const probing: Record<string, string> = probe ? { NODE_OPTIONS: `--require ${path.join(__dirname, "rss-probe.cjs")}`, BENCH_RSS_LOG: probe.file } : {};
     const server = await startServer(db.url, {
@@ -47,13 +71,16 @@ export async function withDataServer<T>(env: Record<string, string>, probe: Prob
       // A failing job fails the benchmark instead of being retried.
       env: { ...env, OURO_JOB_MAX_ATTEMPTS: "1", ...probing },
     });
+    const forgetServer = onInterrupt(() => server.stop());
     try {
       return await fn(server, db);
     } finally {
       await server.stop();
+      forgetServer();
     }
   } finally {
     await db.stop();
+    forgetDb();
   }
 }
 
@@ -64,8 +91,6 @@ export interface JobRun {
   jobMs: number;
   startedAtMs: number;
   finishedAtMs: number;
-  /** Mutation sent → this client saw "succeeded" (polling every 50 ms; includes queue wait). */
-  clientMs: number;
   /** Task subprocesses that ran for this job, with their own peak RSS and CPU time. */
   processes: ProcessReport[];
 }
@@ -73,20 +98,19 @@ export interface JobRun {
 /** Sends a mutation that returns a Job and polls the job until it ends (bounded). */
 export async function runJob(server: BenchServer, mutation: string, variables: Record<string, unknown>, probe?: ProbeLog, timeoutMs = 30 * 60_000): Promise<JobRun> {
   probe?.next(); // forget processes that ended before this job
-  const sent = wallMs();
+  const sent = performance.now();
   const data = await server.gql<Record<string, { id: string }>>(mutation, variables);
   const id = Object.values(data)[0].id;
   for (;;) {
     const { job } = await server.gql(`query($id: ID!) { job(id: $id) { status error result startedAt finishedAt } }`, { id });
     if (job.status === "failed" || job.status === "cancelled") throw new Error(`job ${id} ${job.status}: ${job.error}`);
     if (job.status === "succeeded") {
-      const clientMs = wallMs() - sent;
       if (probe) await sleep(300); // a subprocess writes its report as it exits, just after sending its result
       const processes = probe ? probe.next().filter((p) => p.ppid === server.pid) : [];
       const [startedAtMs, finishedAtMs] = [Date.parse(job.startedAt), Date.parse(job.finishedAt)];
-      return { id, result: job.result, jobMs: finishedAtMs - startedAtMs, startedAtMs, finishedAtMs, clientMs, processes };
+      return { id, result: job.result, jobMs: finishedAtMs - startedAtMs, startedAtMs, finishedAtMs, processes };
     }
-    if (wallMs() - sent > timeoutMs) throw new Error(`job ${id} did not end in ${timeoutMs} ms`);
+    if (performance.now() - sent > timeoutMs) throw new Error(`job ${id} did not end in ${timeoutMs} ms`);
     await sleep(50);
   }
 }
@@ -168,8 +192,7 @@ export function runChild(cmd: string, args: string[], opts: { env?: Record<strin
 }
 
 /** Runs this repository's TypeScript file `script` in a fresh Node (the one running us). */
-export const runTs = (script: string, args: string[], nodeFlags: string[] = []) =>
-  runChild(NODE, [...nodeFlags, "-r", "@swc-node/register", path.join(ROOT, script), ...args]);
+export const runTs = (script: string, args: string[]) => runChild(NODE, ["-r", "@swc-node/register", path.join(ROOT, script), ...args]);
 
 /** The last line of a child's stdout, parsed as JSON (children print their report last). */
 export function lastJson<T>(out: { code: number | null; stdout: string; stderr: string }, what: string): T {

@@ -4,26 +4,30 @@
  *
  *   node -r @swc-node/register bench/online-features.ts [--entities=100000] [--requests=2000]
  *
- * A CSV of `entities` users with two events each (the later one must win) is ingested and
- * materialized through the API, by the server's own worker. Then `requests` sequential
- * lookups of a random user each, one connection, keep-alive, as a serving client would.
+ * A CSV of `entities` users with two events each (the later one must win, checked on every
+ * lookup) is ingested and materialized through the API by a server with a worker. Lookups then
+ * go to a server without one (`--with-worker`: to the same server), `requests` sequential
+ * lookups of a random user, one keep-alive connection, as a serving client would send them.
  * Baselines, interleaved request by request so they meet the same machine:
  *   - raw SQL: the store's own query with `pg` on the same database (the floor of any lookup);
  *   - `{ viewer { id } }`: the cheapest authenticated GraphQL round trip (the HTTP, auth and
- *     GraphQL cost every query pays).
- * Then, to see where the difference goes, the database transactions each kind of request
- * costs, from pg_stat_database.
+ *     GraphQL cost every query pays);
+ *   - `GET /healthz`: an HTTP round trip to the same server with no GraphQL and no database.
+ * Then, to see where the time goes, what one request of each kind costs: database transactions
+ * (pg_stat_database) and CPU of the server process and of PostgreSQL (/proc).
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { waitForQuiet } from "./cpu";
-import { othersCpu, runJob } from "./data-lib";
-import { arg, type BenchServer, fmt, int, sleep, startDatabase, startServer, stats, table, wallMs } from "./lib";
+import { processCpuMs, waitForQuiet } from "./cpu";
+import { onInterrupt, othersCpu, runJob } from "./data-lib";
+import { arg, type BenchDatabase, type BenchServer, fmt, int, sleep, startDatabase, startServer, stats, table, wallMs } from "./lib";
 
 const ENTITIES = arg("entities", 100_000);
-const REQUESTS = arg("requests", 2_000);
+/** Measured in blocks, each started on a quiet machine. */
+const BLOCKS = 10;
+const REQUESTS = Math.ceil(arg("requests", 2_000) / BLOCKS) * BLOCKS;
 const WARMUP = 200;
 /** Measure on the setup server, whose worker runs in-process (as `ouro start` does by default). */
 const WITH_WORKER = process.argv.includes("--with-worker");
@@ -94,47 +98,69 @@ async function prepare(server: BenchServer, csv: string): Promise<{ featureSetId
 
 async function main() {
   const dir = await mkdtemp(path.join(os.tmpdir(), "ouro-bench-online-"));
+  const forgetDir = onInterrupt(() => rm(dir, { recursive: true, force: true }));
   const db = await startDatabase();
+  const forgetDb = onInterrupt(() => db.stop());
   try {
     const csv = path.join(dir, "features.csv");
     await writeFile(csv, featureCsv());
     const env = { OURO_INGEST_ROOTS: dir, OURO_JOB_MAX_ATTEMPTS: "1" };
     const raw = new pg.Client({ connectionString: db.url });
+    raw.on("error", () => undefined); // the database going away on an interrupt is expected
     await raw.connect();
+    const forgetRaw = onInterrupt(() => raw.end());
     try {
       const setup = await startServer(db.url, { worker: true, env });
+      const forgetSetup = onInterrupt(() => setup.stop());
       let prepared: { featureSetId: string; token: string };
       try {
         prepared = await prepare(setup, csv);
-        if (WITH_WORKER) await measure(gqlClient(setup.url, prepared.token), raw, prepared.featureSetId, "a server with its worker in-process");
+        const where = "a server with its worker in-process";
+        if (WITH_WORKER) await measure({ gql: gqlClient(setup.url, prepared.token), url: setup.url, pid: setup.pid, where }, raw, db, prepared.featureSetId);
       } finally {
         await setup.stop();
+        forgetSetup();
       }
       if (!WITH_WORKER) {
         // Serving replicas and workers are separate processes (ARCHITECTURE "Processes"), so the
         // lookups go to a server without a worker, on the same database.
         const serving = await startServer(db.url, { worker: false, env });
+        const forgetServing = onInterrupt(() => serving.stop());
         try {
-          await measure(gqlClient(serving.url, prepared.token), raw, prepared.featureSetId, "a server without a worker");
+          const where = "a server without a worker";
+          await measure({ gql: gqlClient(serving.url, prepared.token), url: serving.url, pid: serving.pid, where }, raw, db, prepared.featureSetId);
         } finally {
           await serving.stop();
+          forgetServing();
         }
       }
     } finally {
       await raw.end();
+      forgetRaw();
     }
   } finally {
     await db.stop();
     await rm(dir, { recursive: true, force: true });
+    forgetDb();
+    forgetDir();
   }
 }
 
-async function measure(gql: Gql, raw: pg.Client, featureSetId: string, where: string) {
+/** Where the requests go: a server's GraphQL endpoint with a token, and its process. */
+interface Target {
+  gql: Gql;
+  url: string;
+  pid: number;
+  where: string;
+}
+
+async function measure(target: Target, raw: pg.Client, db: BenchDatabase, featureSetId: string) {
   const ONLINE = `query($f: ID!, $k: [String!]!) { onlineFeatures(featureSetId: $f, keys: $k) { key values eventTime } }`;
   const SQL = `SELECT "values" FROM online_features WHERE feature_set_id = $1 AND entity_key = ANY($2)`;
+  const health = target.url.replace(/\/graphql$/, "/healthz");
   const kinds = {
     "onlineFeatures (GraphQL over HTTP)": async (i: number) => {
-      const { onlineFeatures } = await gql(ONLINE, { f: featureSetId, k: [userKey(i)] });
+      const { onlineFeatures } = await target.gql(ONLINE, { f: featureSetId, k: [userKey(i)] });
       // The later event must have won: its spend_7d is i + 0.5.
       if (onlineFeatures[0].values?.spend_7d !== i + 0.5) throw new Error(`wrong values for ${userKey(i)}: ${JSON.stringify(onlineFeatures[0])}`);
     },
@@ -143,50 +169,72 @@ async function measure(gql: Gql, raw: pg.Client, featureSetId: string, where: st
       if (rows.length !== 1) throw new Error(`no row for ${userKey(i)}`);
     },
     "{ viewer { id } } (GraphQL over HTTP)": async () => {
-      await gql(`{ viewer { id } }`);
+      await target.gql(`{ viewer { id } }`);
+    },
+    "GET /healthz (HTTP, no GraphQL, no DB)": async () => {
+      if (!(await fetch(health)).ok) throw new Error("healthz failed");
     },
   };
   const names = Object.keys(kinds) as (keyof typeof kinds)[];
   const samples = new Map(names.map((n) => [n, [] as number[]]));
   const rnd = random(7);
-  const idle = await waitForQuiet(60_000); // a shared machine: start when nobody else is busy
-  const others = othersCpu();
-  for (let r = 0; r < WARMUP + REQUESTS; r++) {
-    const entity = Math.floor(rnd() * ENTITIES);
-    // Rotate the order so no kind always runs right after another one.
-    for (let k = 0; k < names.length; k++) {
-      const name = names[(r + k) % names.length];
-      const t0 = wallMs();
-      await kinds[name](entity);
-      if (r >= WARMUP) samples.get(name)!.push(wallMs() - t0);
+  for (let r = 0; r < WARMUP; r++) for (const name of names) await kinds[name](Math.floor(rnd() * ENTITIES));
+  // In blocks, each started on a quiet machine; a block during which other processes used more
+  // than 20% of a core (someone's test run) is measured again, up to twice.
+  const othersPct: number[] = [];
+  let redone = 0;
+  for (let b = 0; b < BLOCKS; b++) {
+    for (let attempt = 0; ; attempt++) {
+      await waitForQuiet(60_000);
+      const others = othersCpu();
+      const block = new Map(names.map((n) => [n, [] as number[]]));
+      for (let r = 0; r < REQUESTS / BLOCKS; r++) {
+        const entity = Math.floor(rnd() * ENTITIES);
+        // Rotate the order so no kind always runs right after another one.
+        for (let k = 0; k < names.length; k++) {
+          const name = names[(r + k) % names.length];
+          const t0 = wallMs();
+          await kinds[name](entity);
+          block.get(name)!.push(wallMs() - t0);
+        }
+      }
+      const pct = others();
+      if (pct <= 20 || attempt === 2) {
+        for (const [name, list] of block) samples.get(name)!.push(...list);
+        othersPct.push(pct);
+        break;
+      }
+      redone++;
     }
   }
-  const othersPct = others();
+  const worst = Math.max(...othersPct);
 
-  // Database transactions per request of each kind (every autocommit statement is one).
-  const perRequest = new Map<string, number>();
-  const probeRequests = 500;
-  let before = await transactionsSoFar(raw);
+  // What one request of each kind costs: database transactions (each autocommit statement is
+  // one), and CPU of the server process and of PostgreSQL, over a block of that kind alone.
+  const cost = new Map<string, { tx: number; serverMs: number; pgMs: number }>();
+  const block = 500;
+  let tx = await transactionsSoFar(raw);
   for (const name of names) {
-    for (let i = 0; i < probeRequests; i++) await kinds[name](i);
+    const [server0, pg0] = [processCpuMs(target.pid), db.cpuMs()];
+    for (let i = 0; i < block; i++) await kinds[name](i);
+    const [serverMs, pgMs] = [processCpuMs(target.pid) - server0, db.cpuMs() - pg0];
     const after = await transactionsSoFar(raw);
-    perRequest.set(name, (after - before - 1) / probeRequests); // - 1: the reading query's own
-    before = after;
+    cost.set(name, { tx: (after - tx - 1) / block, serverMs: serverMs / block, pgMs: pgMs / block }); // - 1: the reading query's own
+    tx = after;
   }
 
-  const online = stats(samples.get(names[0])!);
-  const rawSql = stats(samples.get(names[1])!);
-  const viewer = stats(samples.get(names[2])!);
-  console.log(`\n### onlineFeatures, one entity of ${int(ENTITIES)}, on ${where}: ${int(REQUESTS)} sequential requests each (after ${WARMUP} warm-up), ms\n`);
+  const [online, rawSql, viewer] = names.slice(0, 3).map((n) => stats(samples.get(n)!));
+  console.log(`\n### onlineFeatures, one entity of ${int(ENTITIES)}, on ${target.where}: ${int(REQUESTS)} sequential requests of each kind (after ${WARMUP} warm-up), ms\n`);
   console.log(table(
-    ["request", "p50", "p99", "max", "mean", "p50 ÷ raw SQL", "p50 ÷ viewer", "DB transactions / request"],
+    ["request", "p50", "p99", "max", "mean", "p50 ÷ raw SQL", "p99 ÷ raw SQL", "DB transactions", "server CPU ms", "PostgreSQL CPU ms"],
     names.map((name) => {
       const s = stats(samples.get(name)!);
-      return [name, fmt(s.p50, 2), fmt(s.p99, 2), fmt(s.max, 2), fmt(s.mean, 2), `${fmt(s.p50 / rawSql.p50, 1)}×`, `${fmt(s.p50 / viewer.p50, 2)}×`, fmt(perRequest.get(name)!, 1)];
+      const c = cost.get(name)!;
+      return [name, fmt(s.p50, 2), fmt(s.p99, 2), fmt(s.max, 1), fmt(s.mean, 2), `${fmt(s.p50 / rawSql.p50, 1)}×`, `${fmt(s.p99 / rawSql.p99, 1)}×`, fmt(c.tx, 1), fmt(c.serverMs, 2), fmt(c.pgMs, 2)];
     }),
   ));
-  console.log(`\nThe machine was ${fmt(idle, 0)}% busy just before the loop; other processes used ${fmt(othersPct, 0)}% of a core during it${othersPct > 20 ? " — figures skewed by other load; rerun on a quiet machine" : ""}.`);
-  console.log(`Floor "p99 ≤ 5 ms": onlineFeatures p99 = ${fmt(online.p99, 2)} ms → ${online.p99 <= 5 ? "met" : "NOT met"}; it costs ${fmt(online.p50 - viewer.p50, 2)} ms over the trivial query at p50.`);
+  console.log(`\nLast three columns: per request, from ${block} requests of that kind alone (CPU from /proc, 10 ms ticks). Other processes used ${othersPct.map((p) => fmt(p, 0)).join("/")}% of a core during the ${BLOCKS} blocks kept (${redone} measured again)${worst > 20 ? " — figures skewed by other load; rerun on a quiet machine" : ""}.`);
+  console.log(`Floor "p99 ≤ 5 ms": onlineFeatures p99 = ${fmt(online.p99, 2)} ms → ${online.p99 <= 5 ? "met" : "NOT met"}. Over { viewer { id } }: +${fmt(online.p50 - viewer.p50, 2)} ms at p50, +${fmt(online.p99 - viewer.p99, 2)} ms at p99.`);
 }
 
 main().catch((err: unknown) => {
