@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { badInput } from "../../platform/errors";
-import { paginate } from "../../platform/graphql/connection";
+import { mapPage, paginate } from "../../platform/graphql/connection";
 import { type Context, viewerOf } from "../../platform/graphql/context";
 import { CursorScalar } from "../../platform/graphql/scalars";
 import { recordAudit } from "../audit/audit.service";
@@ -113,7 +113,7 @@ export class DatasetResolver {
     await accessDataset(ctx.app.db, viewerOf(ctx), datasetId);
     const qb = ctx.app.db.getRepository(DatasetVersionEntity).createQueryBuilder("v").where("v.dataset_id = :datasetId", { datasetId });
     const page = await paginate(qb, "v", first, after);
-    return { ...page, nodes: page.nodes.map(asVersion), edges: page.edges.map((e) => ({ ...e, node: asVersion(e.node) })) };
+    return mapPage(page, asVersion);
   }
 
   @Query(() => DatasetVersionType, { nullable: true })
@@ -201,6 +201,6 @@ export class DatasetFieldsResolver {
   ) {
     const qb = ctx.app.db.getRepository(DatasetVersionEntity).createQueryBuilder("v").where("v.dataset_id = :id", { id: dataset.id });
     const page = await paginate(qb, "v", first, after);
-    return { ...page, nodes: page.nodes.map(asVersion), edges: page.edges.map((e) => ({ ...e, node: asVersion(e.node) })) };
+    return mapPage(page, asVersion);
   }
 }

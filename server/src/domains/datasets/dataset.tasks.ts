@@ -1,10 +1,10 @@
 import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import type { ArtifactStore } from "../../platform/artifacts";
 import type { Config } from "../../platform/config";
 import { badInput } from "../../platform/errors";
 import { runInSubprocess } from "../../platform/subprocess";
+import { withTempDir } from "../../platform/tmp";
 import type { TaskContext, TaskHandlers } from "../../platform/tasks";
 import { ArtifactEntity } from "../runs/artifact.entity";
 import { DatasetVersionEntity } from "./dataset-version.entity";
@@ -56,10 +56,7 @@ export function describeSource(source: IngestSource, extra: Record<string, unkno
 export function datasetTasks(store: ArtifactStore, config: Config): TaskHandlers {
   const ingest = async (ctx: TaskContext<IngestPayload>) => {
     const { source, format, tags, datasetId } = ctx.payload;
-    const tmpRoot = path.join(config.dataDir, "tmp");
-    await mkdir(tmpRoot, { recursive: true });
-    const tmp = await mkdtemp(path.join(tmpRoot, "ingest-"));
-    try {
+    return withTempDir(config.dataDir, "ingest-", async (tmp) => {
       const out = path.join(tmp, "data.parquet");
       let converted: Converted;
       let where: Record<string, unknown> = {};
@@ -105,9 +102,7 @@ export function datasetTasks(store: ArtifactStore, config: Config): TaskHandlers
       });
       if (!created) await ctx.note(`identical content is already version ${version.version}`);
       return { versionId: version.id, version: version.version, created, rowCount: converted.rowCount };
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
-    }
+    });
   };
 
   const profile = async (ctx: TaskContext<ProfilePayload>) => {

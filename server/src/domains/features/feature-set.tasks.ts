@@ -1,10 +1,10 @@
 import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import type { ArtifactStore } from "../../platform/artifacts";
 import type { Config } from "../../platform/config";
 import { badInput } from "../../platform/errors";
 import { runInSubprocess } from "../../platform/subprocess";
+import { withTempDir } from "../../platform/tmp";
 import type { TaskContext, TaskHandlers } from "../../platform/tasks";
 import { DatasetVersionEntity } from "../datasets/dataset-version.entity";
 import { latestVersion, onVersionCreated, registerVersion, versionArtifact } from "../datasets/dataset.service";
@@ -33,16 +33,7 @@ export interface TrainingSetPayload {
 export function featureTasks(store: ArtifactStore, config: Config): TaskHandlers {
   onVersionCreated((tx, version) => onNewVersion(tx, version, config.worker.maxAttempts));
 
-  const withTmp = async <T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> => {
-    const root = path.join(config.dataDir, "tmp");
-    await mkdir(root, { recursive: true });
-    const dir = await mkdtemp(path.join(root, prefix));
-    try {
-      return await fn(dir);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  };
+  const withTmp = <T>(prefix: string, fn: (dir: string) => Promise<T>) => withTempDir(config.dataDir, prefix, fn);
   const fileOf = async (ctx: TaskContext<unknown>, version: DatasetVersionEntity) => store.localPath((await versionArtifact(ctx.db, version)).sha256);
 
   const materialize = async (ctx: TaskContext<MaterializePayload>) => {

@@ -1,5 +1,5 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
-import { paginate } from "../../platform/graphql/connection";
+import { mapPage, paginate } from "../../platform/graphql/connection";
 import { type Context, viewerOf } from "../../platform/graphql/context";
 import { CursorScalar, streamPosition } from "../../platform/graphql/scalars";
 import { oneByOne } from "../../platform/live";
@@ -42,7 +42,7 @@ export class JobResolver {
     if (status) qb.andWhere("j.status = :status", { status });
     if (kind) qb.andWhere("j.kind = :kind", { kind });
     const page = await paginate(qb, "j", first, after);
-    return { ...page, nodes: page.nodes.map(asType), edges: page.edges.map((e) => ({ ...e, node: asType(e.node) })) };
+    return mapPage(page, asType);
   }
 
   @FieldResolver(() => [JobLogLineType], { description: "The last log lines, oldest first." })

@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import type { ArtifactStore } from "../../platform/artifacts";
 import type { Config } from "../../platform/config";
 import { JobCancelledError } from "../../platform/tasks";
 import { runInSubprocess } from "../../platform/subprocess";
+import { withTempDir } from "../../platform/tmp";
 import type { TaskContext, TaskHandlers } from "../../platform/tasks";
 import { DatasetVersionEntity } from "../datasets/dataset-version.entity";
 import { versionArtifact } from "../datasets/dataset.service";
@@ -52,16 +52,7 @@ function flatten(prefix: string, value: unknown, out: Record<string, string>): R
 }
 
 export function modelTasks(store: ArtifactStore, config: Config): TaskHandlers {
-  const withTmp = async <T>(fn: (dir: string) => Promise<T>): Promise<T> => {
-    const root = path.join(config.dataDir, "tmp");
-    await mkdir(root, { recursive: true });
-    const dir = await mkdtemp(path.join(root, "model-"));
-    try {
-      return await fn(dir);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  };
+  const withTmp = <T>(fn: (dir: string) => Promise<T>) => withTempDir(config.dataDir, "model-", fn);
 
   /** The version's Parquet, through the recipe when there is one (the same code as serving's batch path). */
   const prepared = async (ctx: TaskContext<unknown>, versionId: string, recipeId: string | null, dir: string, name: string): Promise<string> => {

@@ -1,7 +1,7 @@
 import { GraphQLJSONObject } from "graphql-scalars";
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
 import { badInput } from "../../platform/errors";
-import { paginate } from "../../platform/graphql/connection";
+import { mapPage, paginate } from "../../platform/graphql/connection";
 import { type Context, viewerOf } from "../../platform/graphql/context";
 import { CursorScalar } from "../../platform/graphql/scalars";
 import { recordAudit } from "../audit/audit.service";
@@ -34,7 +34,7 @@ export class RecipeResolver {
     await requireRole(ctx.app.db, viewerOf(ctx), projectId, "viewer");
     const qb = ctx.app.db.getRepository(RecipeEntity).createQueryBuilder("r").where("r.project_id = :projectId", { projectId });
     const page = await paginate(qb, "r", first, after);
-    return { ...page, nodes: page.nodes.map(asType), edges: page.edges.map((e) => ({ ...e, node: asType(e.node) })) };
+    return mapPage(page, asType);
   }
 
   @Query(() => GraphQLJSONObject, {

@@ -1,9 +1,9 @@
 import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import type { ArtifactStore } from "../../platform/artifacts";
 import type { Config } from "../../platform/config";
 import { runInSubprocess } from "../../platform/subprocess";
+import { withTempDir } from "../../platform/tmp";
 import type { TaskContext, TaskHandlers } from "../../platform/tasks";
 import { DatasetVersionEntity } from "../datasets/dataset-version.entity";
 import { onVersionCreated, registerVersion, versionArtifact } from "../datasets/dataset.service";
@@ -51,10 +51,7 @@ export function recipeTasks(store: ArtifactStore, config: Config): TaskHandlers 
     const recipe = await ctx.db.getRepository(RecipeEntity).findOneByOrFail({ id: ctx.payload.recipeId, projectId: ctx.projectId });
     const fitted = fittedOf(recipe);
     const { version, file } = await fileOf(ctx, ctx.payload.versionId);
-    const tmpRoot = path.join(config.dataDir, "tmp");
-    await mkdir(tmpRoot, { recursive: true });
-    const tmp = await mkdtemp(path.join(tmpRoot, "apply-"));
-    try {
+    return withTempDir(config.dataDir, "apply-", async (tmp) => {
       const out = path.join(tmp, "out.parquet");
       await ctx.progress(0.1, `applying ${recipe.name} to ${version.rowCount} rows`);
       const converted = await runInSubprocess<unknown, Converted>(WORK, "applyToFile", { file, fitted, out }, { signal: ctx.signal });
@@ -73,9 +70,7 @@ export function recipeTasks(store: ArtifactStore, config: Config): TaskHandlers 
         recipeId: recipe.id,
       });
       return { versionId: created.id, version: created.version, created: isNew, rowCount: converted.rowCount };
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
-    }
+    });
   };
 
   return { [FIT_RECIPE]: fit as TaskHandlers[string], [APPLY_RECIPE]: apply as TaskHandlers[string] };

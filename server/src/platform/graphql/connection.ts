@@ -81,3 +81,9 @@ export async function paginate<T extends ObjectLiteral & { id: string; createdAt
     pageInfo: { hasNextPage: rows.length > take, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
   };
 }
+
+/** The same page with every node turned into its GraphQL shape. */
+export function mapPage<A, B>(page: { nodes: A[]; edges: { node: A; cursor: string }[] } & Record<string, unknown>, fn: (a: A) => B) {
+  return { ...page, nodes: page.nodes.map(fn), edges: page.edges.map((e) => ({ ...e, node: fn(e.node) })) };
+}
+
