@@ -2,7 +2,7 @@
  * The flights workload (issue 3): ingest, profile and a feature recipe over 3 million rows,
  * through Ouro's jobs, beside the same operations written by hand, in the same run.
  *
- *   node -r @swc-node/register bench/flights.ts [--repeat=3]
+ *   node -r @swc-node/register bench/flights.ts [--repeat=3] [--recipe-only] [--quiet-wait=60] [--redo=2]
  *   BENCH_PYTHON=/tmp/bench-venv/bin/python …  (needs pandas + pyarrow; else that column is skipped)
  *
  * Data: vega-datasets' flights-3m.parquet (date datetime[µs], delay, distance, origin,
@@ -51,8 +51,10 @@ function recipeSteps(airportsVersionId: string, states: string[]) {
   ];
 }
 
+const FUSED = "fit + apply, one job (fitRecipe with outputDataset)";
+
 /** One measured run: wall, CPU, peak RSS, others' CPU meanwhile; for a job, its subprocess's span. */
-type Run = { ms: number; cpuMs: number; rssKb: number; others: number; before?: number; life?: number; after?: number };
+type Run = { ms: number; cpuMs: number; rssKb: number; others: number; before?: number; life?: number; after?: number; warm?: number };
 type Breakdown = Awaited<ReturnType<typeof breakdown>>;
 
 /** Child: the same work written by hand, as a nodejs-polars user would. */
@@ -96,7 +98,7 @@ async function breakdown(inputFile: string) {
   const { runInSubprocess }: typeof import("../server/src/platform/subprocess") = require("../server/src/platform/subprocess");
   const { readParquetFile }: typeof import("../server/src/domains/datasets/parquet") = require("../server/src/domains/datasets/parquet");
   const { writeParquet }: typeof import("../server/src/domains/datasets/sources/write-parquet") = require("../server/src/domains/datasets/sources/write-parquet");
-  const { fitOnFile, applyToFile }: typeof import("../server/src/domains/recipes/recipe.work") = require("../server/src/domains/recipes/recipe.work");
+  const { fitOnFile, applyToFile, fitApplyToFile }: typeof import("../server/src/domains/recipes/recipe.work") = require("../server/src/domains/recipes/recipe.work");
   const { applyStepBatch }: typeof import("../server/src/domains/recipes/engine/batch-steps") = require("../server/src/domains/recipes/engine/batch-steps");
   const { conformFrame }: typeof import("../server/src/domains/recipes/engine/polars-types") = require("../server/src/domains/recipes/engine/polars-types");
   const time = async <T>(fn: () => T | Promise<T>): Promise<[T, number]> => {
@@ -125,7 +127,8 @@ async function breakdown(inputFile: string) {
   const refs = { [input.airportsVersionId]: input.airportsBlob };
   const [, fitMs] = await time(() => fitOnFile({ file: input.flightsBlob, steps: input.steps, refs }));
   const [, applyMs] = await time(() => applyToFile({ file: input.flightsBlob, fitted: input.fitted, out: path.join(input.tmp, "apply.parquet") }));
-  return { steps, stepsPeakMb, startupMs, fitMs, applyMs };
+  const [, fitApplyMs] = await time(() => fitApplyToFile({ file: input.flightsBlob, steps: input.steps, refs, out: path.join(input.tmp, "fit-apply.parquet") }));
+  return { steps, stepsPeakMb, startupMs, fitMs, applyMs, fitApplyMs };
 }
 
 async function main() {
@@ -134,6 +137,10 @@ async function main() {
   const { waitForQuiet }: typeof import("./cpu") = require("./cpu");
   const dl: typeof import("./data-lib") = require("./data-lib");
   const repeat = arg("repeat", 3);
+  const recipeOnly = process.argv.includes("--recipe-only");
+  // On a busy shared machine: how long to wait for quiet before each run, and how often to redo a disturbed one.
+  const quietWaitS = arg("quiet-wait", 60);
+  const redo = arg("redo", 2);
   const python = process.env.BENCH_PYTHON ?? "python3";
   const tmp = await mkdtemp(path.join(os.tmpdir(), "ouro-bench-flights-"));
   const forgetTmp = dl.onInterrupt(() => rm(tmp, { recursive: true, force: true }));
@@ -146,21 +153,24 @@ async function main() {
   /** Runs `fn` on a quiet machine: again (up to twice) if others used > 20% of a core meanwhile. */
   const quietly = async <T>(what: string, fn: () => Promise<T>): Promise<[T, number]> => {
     for (let attempt = 0; ; attempt++) {
-      const idle = await waitForQuiet(60_000);
+      const idle = await waitForQuiet(quietWaitS * 1000);
       const others = dl.othersCpu();
       const t0 = performance.now();
       const value = await fn();
       const busy = others();
       console.error(`${what}: ${fmt(performance.now() - t0, 0)} ms (machine busy before ${fmt(idle, 0)}%; others' CPU during ${fmt(busy, 0)}%)`);
-      if (busy <= 20 || attempt === 2) return [value, busy];
+      if (busy <= 20 || attempt >= redo) return [value, busy];
     }
   };
   const fromJob = (j: JobRun, others: number): Run => {
-    const p = j.processes;
-    if (p.length === 0) throw new Error(`job ${j.id}: no task subprocess reported`);
-    const [start, end] = [Math.min(...p.map((x) => x.startMs)), Math.max(...p.map((x) => x.endMs))];
-    const cpuMs = p.reduce((a, x) => a + x.cpuMs, 0);
-    return { ms: j.jobMs, cpuMs, rssKb: Math.max(...p.map((x) => x.maxRssKb)), others, before: start - j.startedAtMs, life: end - start, after: j.finishedAtMs - end };
+    // The job's own task process is the last to exit: the worker keeps warm spares
+    // (platform/subprocess.ts), and an idle one may be stopped while a job runs. A spare
+    // started before the job and taken by it ran its start-up outside the job: its span in
+    // the job starts with the job.
+    const p = [...j.processes].sort((a, b) => b.endMs - a.endMs)[0];
+    if (!p) throw new Error(`job ${j.id}: no task subprocess reported`);
+    const start = Math.max(p.startMs, j.startedAtMs);
+    return { ms: j.jobMs, cpuMs: p.cpuMs, rssKb: p.maxRssKb, others, before: start - j.startedAtMs, life: p.endMs - start, after: j.finishedAtMs - p.endMs, warm: p.startMs < j.startedAtMs ? 1 : 0 };
   };
   let pandasNote = "";
   try {
@@ -174,8 +184,9 @@ async function main() {
       const projectId = (await server.gql(`mutation { createProject(input: { name: "flights" }) { id } }`)).createProject.id;
       const airports = await job("ingest airports.csv (3,376 rows)", ingest, { i: { projectId, dataset: "airports", source: { path: AIRPORTS } } });
       let flightsVersionId = "";
-      for (let r = 0; r < repeat; r++) flightsVersionId = (await job("ingest flights-3m.parquet", ingest, { i: { projectId, dataset: "flights", source: { path: FLIGHTS } } })).result.versionId;
-      for (let r = 0; r < repeat; r++) await job("profile flights", `mutation($v: ID!) { profileDataset(versionId: $v) { id } }`, { v: flightsVersionId });
+      // --recipe-only: ingest once and skip the profile (the recipe rows are what the floors are about).
+      for (let r = 0; r < (recipeOnly ? 1 : repeat); r++) flightsVersionId = (await job("ingest flights-3m.parquet", ingest, { i: { projectId, dataset: "flights", source: { path: FLIGHTS } } })).result.versionId;
+      for (let r = 0; r < (recipeOnly ? 0 : repeat); r++) await job("profile flights", `mutation($v: ID!) { profileDataset(versionId: $v) { id } }`, { v: flightsVersionId });
 
       // The one-hot columns the groupBy keeps are the data's states (52); found untimed here.
       const states = pl
@@ -185,12 +196,16 @@ async function main() {
       const created = await server.gql(`mutation($p: ID!, $s: [JSONObject!]!) { createRecipe(projectId: $p, name: "flights", steps: $s) { id } }`, { p: projectId, s: recipeSteps(airports.result.versionId, states) });
       const recipeId = created.createRecipe.id;
       let appliedVersionId = "";
+      let fusedVersionId = "";
       for (let r = 0; r < repeat; r++) {
         const fit = await job("fit recipe", `mutation($r: ID!, $v: ID!) { fitRecipe(recipeId: $r, versionId: $v) { id } }`, { r: recipeId, v: flightsVersionId });
         const apply = await job("apply recipe", `mutation($r: ID!, $v: ID!) { applyRecipe(recipeId: $r, versionId: $v, outputDataset: "flights-by-state-month") { id } }`, { r: recipeId, v: flightsVersionId });
         appliedVersionId = apply.result.versionId;
         const [f, a] = [runs["fit recipe"][r], runs["apply recipe"][r]];
-        (runs["fit + apply"] ??= []).push({ ms: f.ms + a.ms, cpuMs: f.cpuMs + a.cpuMs, rssKb: Math.max(f.rssKb, a.rssKb), others: (f.others + a.others) / 2 });
+        (runs["fit + apply, two jobs"] ??= []).push({ ms: f.ms + a.ms, cpuMs: f.cpuMs + a.cpuMs, rssKb: Math.max(f.rssKb, a.rssKb), others: (f.others + a.others) / 2 });
+        // What a user who wants both asks for: fitRecipe with outputDataset, one job, one pass.
+        const fused = await job(FUSED, `mutation($r: ID!, $v: ID!) { fitRecipe(recipeId: $r, versionId: $v, outputDataset: "flights-by-state-month-1") { id } }`, { r: recipeId, v: flightsVersionId });
+        fusedVersionId = fused.result.versionId;
 
         const [hand, handOthers] = await quietly("polars by hand", () => dl.runTs("bench/flights.ts", ["--child=polars", path.join(tmp, "polars.parquet")]));
         const h = dl.lastJson<ReturnType<typeof handWrittenPolars>>(hand, "hand-written polars");
@@ -208,6 +223,8 @@ async function main() {
 
       // The three must give the same table: same groups, counts and mean delays.
       const ouroRows = (await server.gql(`query($id: ID!) { datasetVersion(id: $id) { preview(limit: 500) { rows } } }`, { id: appliedVersionId })).datasetVersion.preview.rows as Record<string, number>[];
+      const hashOf = async (id: string) => (await server.gql(`query($id: ID!) { datasetVersion(id: $id) { contentHash } }`, { id })).datasetVersion.contentHash;
+      if ((await hashOf(fusedVersionId)) !== (await hashOf(appliedVersionId))) throw new Error("the one-job output differs from fitRecipe then applyRecipe");
       for (const name of runs.pandas ? ["polars", "pandas"] : ["polars"]) {
         const rows = pl.readParquet(path.join(tmp, `${name}.parquet`)).toRecords() as Record<string, number>[];
         const same = rows.length === ouroRows.length && rows.every((r, i) => Number(r.flights) === ouroRows[i].flights && Math.abs(r.delay_mean - ouroRows[i].delay_mean) < 1e-9);
@@ -247,18 +264,19 @@ function report(runs: Record<string, Run[]>, phases: Record<string, Record<strin
   ));
   console.log(`\nOuro: job startedAt→finishedAt; CPU and peak RSS of the job's task subprocess (the worker process's own peak over the whole run: ${mib(meta.workerPeakKb)}).`);
   console.log(`Baselines: the work alone (read input → write output), each in a process of its own. ${meta.pandasNote}`);
-  const fitApply = med("fit + apply", "ms");
-  console.log(`\nFloor "recipe job ≤ 1.2× hand-written polars": fit + apply ${fmt(fitApply / polars, 2)}×, apply alone ${fmt(med("apply recipe", "ms") / polars, 2)}× → ${fitApply / polars <= 1.2 ? "met" : "NOT met"}.`);
-  if (runs.pandas) console.log(`Floor "≥ 2× faster than pandas": pandas ÷ (fit + apply) = ${fmt(pandas / fitApply, 2)}× → ${pandas / fitApply >= 2 ? "met" : "NOT met"}.`);
+  const fitApply = med(FUSED, "ms");
+  const apply = med("apply recipe", "ms");
+  console.log(`\nFloor "recipe job ≤ 1.2× hand-written polars": fit + apply in one job ${fmt(fitApply / polars, 2)}× → ${fitApply / polars <= 1.2 ? "met" : "NOT met"}; apply alone ${fmt(apply / polars, 2)}× → ${apply / polars <= 1.2 ? "met" : "NOT met"}; fit then apply as two jobs ${fmt(med("fit + apply, two jobs", "ms") / polars, 2)}×.`);
+  if (runs.pandas) console.log(`Floor "≥ 2× faster than pandas": pandas ÷ (fit + apply, one job) = ${fmt(pandas / fitApply, 2)}×, pandas ÷ apply = ${fmt(pandas / apply, 2)}× → ${pandas / fitApply >= 2 ? "met" : "NOT met"}.`);
 
   console.log(`\n### Where a job's time goes (ms, medians)\n`);
-  const jobs = [["ingest flights-3m.parquet", "datasets/ingest.work.ts"], ["profile flights", "datasets/profile.work.ts"], ["fit recipe", "recipes/recipe.work.ts"], ["apply recipe", "recipes/recipe.work.ts"]];
+  const jobs = ["ingest flights-3m.parquet", "profile flights", "fit recipe", "apply recipe", FUSED].filter((name) => runs[name]);
   console.log(table(
-    ["job", "job", "worker, before the subprocess", "subprocess start-up", "subprocess work", "worker, after the subprocess"],
-    jobs.map(([name, work]) => [name, fmt(med(name, "ms"), 0), fmt(med(name, "before"), 0), fmt(median(b.startupMs[work]), 0), fmt(med(name, "life") - median(b.startupMs[work]), 0), fmt(med(name, "after"), 0)]),
+    ["job", "job", "warm task process taken", "worker, before the subprocess", "subprocess, within the job", "worker, after the subprocess"],
+    jobs.map((name) => [name, fmt(med(name, "ms"), 0), `${runs[name].filter((r) => r.warm).length} of ${runs[name].length}`, fmt(med(name, "before"), 0), fmt(med(name, "life"), 0), fmt(med(name, "after"), 0)]),
   ));
-  console.log(`\nThe subprocess's span is its own lifetime (rss-probe.cjs). Start-up: a subprocess that loads the module (fork, @swc-node/register, compile, polars) and stops: ${Object.entries(b.startupMs).map(([w, ms]) => `${path.basename(w)} ${ms.map((m) => fmt(m, 0)).join("/")}`).join("; ")} ms.`);
-  console.log(`In-process, without a subprocess: fitOnFile ${fmt(b.fitMs, 0)} ms, applyToFile ${fmt(b.applyMs, 0)} ms (others' CPU during the breakdown: ${fmt(meta.breakdownOthers, 0)}%).`);
+  console.log(`\nThe subprocess's span is its lifetime (rss-probe.cjs) from the job's start: a warm spare (platform/subprocess.ts) started and loaded its module before the job. Start-up, measured in a fresh process as consecutive calls that load the module and stop (the first forks cold, the next take the spare the previous one left): ${Object.entries(b.startupMs).map(([w, ms]) => `${path.basename(w)} ${ms.map((m) => fmt(m, 0)).join("/")}`).join("; ")} ms.`);
+  console.log(`In-process, without a subprocess: fitOnFile ${fmt(b.fitMs, 0)} ms, applyToFile ${fmt(b.applyMs, 0)} ms, fitApplyToFile ${fmt(b.fitApplyMs, 0)} ms (others' CPU during the breakdown: ${fmt(meta.breakdownOthers, 0)}%).`);
 
   console.log(`\n### Per phase (ms): Ouro's applyBatch step by step in-process, beside the hand-written versions\n`);
   const groups: [string, string[]][] = [["read", ["read", "conform"]], ["join", ["join"]], ["derive", ["dateParts"]], ["fillNull", ["fillNull"]], ["oneHot", ["oneHot"]], ["groupBy", ["groupBy"]], ["write", ["write"]]];

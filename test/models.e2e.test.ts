@@ -160,4 +160,55 @@ describe("training, evaluation and the model registry", () => {
     expect(r.errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
     expect(r.errors?.[0].message).toMatch(/trial 1 .*dropout/);
   });
+
+  it("successive halving trains every trial briefly and only the best 1/eta of each rung longer", async () => {
+    const job = await mutate(`mutation($i: TrainModelInput!, $s: SearchInput!) { startHyperparameterSearch(input: $i, search: $s) { id } }`, {
+      i: { projectId, experiment: "halving", datasetVersionId: versionId, recipeId, target: "Species", task: "multiclass", model: { kind: "mlp", layers: [8], epochs: 8 }, seed: 3 },
+      s: { strategy: "grid", space: [{ name: "learningRate", values: [0.00001, 0.0001, 0.01, 0.05] }], maxConcurrent: 2, metric: "val_loss", earlyStopping: "halving", halving: { eta: 2, minEpochs: 2 } },
+    });
+    const done = await finished(job.id, 170_000);
+    expect(done.status, done.error).toBe("succeeded");
+    const { parentRunId, bestRunId, bestTrial, trials, rungs, pruned } = done.result;
+    // Rungs of 2, 4 and 8 epochs: 4 trials, then the best 2, then the best 1.
+    expect(rungs).toEqual([2, 4, 8]);
+    expect(pruned).toBe(3);
+    expect(trials.map((r: { pruned: boolean; rung: number; epochs: number }) => [r.pruned, r.rung, r.epochs]).sort()).toEqual(
+      [[false, 2, 8], [true, 0, 2], [true, 0, 2], [true, 1, 4]].sort(),
+    );
+    expect(trials.find((r: { pruned: boolean }) => !r.pruned).index).toBe(bestTrial);
+    const children = await t.app.db.query(
+      `SELECT r.name, (SELECT count(*)::int FROM metric_points m WHERE m.run_id = r.id AND m.key = 'val_loss') AS epochs FROM runs r WHERE r.parent_run_id = $1 ORDER BY r.name`,
+      [parentRunId],
+    );
+    expect(children).toHaveLength(7);
+    expect(children.filter((c: { name: string }) => c.name.endsWith("rung-0")).map((c: { epochs: number }) => c.epochs)).toEqual([2, 2, 2, 2]);
+    expect(children.filter((c: { name: string }) => c.name.endsWith("rung-1")).map((c: { epochs: number }) => c.epochs)).toEqual([4, 4]);
+    expect(children.filter((c: { name: string }) => c.name.endsWith("rung-2")).map((c: { epochs: number }) => c.epochs)).toEqual([8]);
+    // The trials kept after rung 0 are the two with the lowest val_loss there.
+    const rung0 = await t.app.db.query("SELECT step::int AS trial, value FROM metric_points WHERE run_id = $1 AND key = 'rung0.val_loss' ORDER BY value, step", [parentRunId]);
+    expect(rung0).toHaveLength(4);
+    const promoted = children.filter((c: { name: string }) => c.name.endsWith("rung-1")).map((c: { name: string }) => Number(/trial-(\d+)/.exec(c.name)![1])).sort();
+    expect(promoted).toEqual(rung0.slice(0, 2).map((r: { trial: number }) => r.trial).sort());
+    const [best] = await t.app.db.query("SELECT name FROM runs WHERE id = $1", [bestRunId]);
+    expect(best.name).toBe(`trial-${bestTrial}-rung-2`);
+  }, 180_000);
+
+  it("refuses halving settings that cannot work, before any run", async () => {
+    const [{ n: before }] = await t.app.db.query("SELECT count(*)::int AS n FROM runs");
+    const cases: [Record<string, unknown>, Record<string, unknown>, RegExp][] = [
+      [{ epochs: 8 }, { space: [{ name: "epochs", values: [2, 4] }], halving: { eta: 2 } }, /remove epochs from the search space/],
+      [{ epochs: 8 }, { space: [{ name: "learningRate", values: [0.1, 0.01] }], halving: { eta: 1 } }, /eta: an integer from 2 to 10/],
+      [{ epochs: 4 }, { space: [{ name: "learningRate", values: [0.1, 0.01] }], halving: { minEpochs: 4 } }, /must be below the epochs budget \(4\)/],
+    ];
+    for (const [model, search, message] of cases) {
+      const r = await t.gql(`mutation($i: TrainModelInput!, $s: SearchInput!) { startHyperparameterSearch(input: $i, search: $s) { id } }`, {
+        i: { projectId, datasetVersionId: versionId, recipeId, target: "Species", task: "multiclass", model: { kind: "mlp", ...model } },
+        s: { strategy: "grid", earlyStopping: "halving", ...search },
+      });
+      expect(r.errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
+      expect(r.errors?.[0].message).toMatch(message);
+    }
+    const [{ n: after }] = await t.app.db.query("SELECT count(*)::int AS n FROM runs");
+    expect(after).toBe(before);
+  });
 });

@@ -84,6 +84,53 @@ describe("recipes through the API", () => {
     }
   }, 120_000);
 
+  it("fits and applies in one job (outputDataset): the same version as fitRecipe then applyRecipe", async () => {
+    const ingested = await run(`mutation($i: IngestDatasetInput!) { ingestDataset(input: $i) { id } }`, {
+      i: { projectId, dataset: "penguins-fused-src", source: { path: path.join(DATA, "penguins.json") } },
+    });
+    const versionId = ingested.result.versionId;
+    const steps = [
+      { op: "fillNull", columns: ["Body Mass (g)"], strategy: "mean" },
+      { op: "oneHot", column: "Island" },
+      { op: "derive", column: "not_dream", expr: { op: "-", args: [{ lit: 1 }, { col: "Island_Dream" }] } },
+      { op: "groupBy", by: ["Species", "not_dream"], aggs: [{ column: "Body Mass (g)", fn: "mean" }, { column: "Island_Biscoe", fn: "sum" }] },
+    ];
+    const recipe = async (name: string) =>
+      (await t.gql(`mutation($p: ID!, $n: String!, $s: [JSONObject!]!) { createRecipe(projectId: $p, name: $n, steps: $s) { id } }`, { p: projectId, n: name, s: steps })).data.createRecipe.id as string;
+    const [twoJobs, oneJob] = [await recipe("two jobs"), await recipe("one job")];
+    await run(`mutation($r: ID!, $v: ID!) { fitRecipe(recipeId: $r, versionId: $v) { id } }`, { r: twoJobs, v: versionId });
+    const applied = await run(`mutation($r: ID!, $v: ID!) { applyRecipe(recipeId: $r, versionId: $v, outputDataset: "fused-a") { id } }`, { r: twoJobs, v: versionId });
+    const fused = await run(`mutation($r: ID!, $v: ID!) { fitRecipe(recipeId: $r, versionId: $v, outputDataset: "fused-b") { id } }`, { r: oneJob, v: versionId });
+    expect(fused.status).toBe("succeeded");
+    const version = async (id: string) =>
+      (await t.gql(`query($id: ID!) { datasetVersion(id: $id) { contentHash rowCount parentVersionIds recipeId preview(limit: 50) { rows } } }`, { id })).data.datasetVersion;
+    const [a, b] = [await version(applied.result.versionId), await version(fused.result.versionId)];
+    expect(b.contentHash).toBe(a.contentHash); // byte for byte the same Parquet
+    expect(b.parentVersionIds).toEqual([versionId]);
+    expect(b.recipeId).toBe(oneJob);
+    expect(b.rowCount).toBeGreaterThan(0);
+    expect(b.preview.rows.some((r: Record<string, number>) => r.not_dream === 0)).toBe(true);
+    const fitted = (id: string) => t.gql(`query($id: ID!) { recipe(id: $id) { fitted fittedOnVersionId } }`, { id }).then((r) => r.data.recipe);
+    const [fa, fb] = [await fitted(twoJobs), await fitted(oneJob)];
+    expect(fb.fitted).toEqual(fa.fitted);
+    expect(fb.fittedOnVersionId).toBe(versionId);
+
+    // Tried: a bad output dataset name (refused before any job), and a recipe that fails on
+    // the data (the job fails; no output version, and the recipe stays unfitted).
+    const badName = await t.gql(`mutation($r: ID!, $v: ID!) { fitRecipe(recipeId: $r, versionId: $v, outputDataset: "../etc") { id } }`, { r: oneJob, v: versionId });
+    expect(badName.errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
+    const failing = await t.gql(`mutation($p: ID!, $s: [JSONObject!]!) { createRecipe(projectId: $p, name: "fails on data", steps: $s) { id } }`, {
+      p: projectId,
+      s: [{ op: "standardize", columns: ["Species"] }],
+    });
+    const failed = await run(`mutation($r: ID!, $v: ID!) { fitRecipe(recipeId: $r, versionId: $v, outputDataset: "fused-c") { id } }`, { r: failing.data.createRecipe.id, v: versionId });
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toMatch(/step 0 \(standardize\)/);
+    const [{ n }] = await t.app.db.query("SELECT count(*)::int AS n FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id WHERE d.project_id = $1 AND d.name = 'fused-c'", [projectId]);
+    expect(n).toBe(0);
+    expect((await fitted(failing.data.createRecipe.id)).fitted).toBeNull();
+  }, 120_000);
+
   it("rejects a malformed recipe with the step index, and applying an unfitted one", async () => {
     const bad = await t.gql(`mutation($p: ID!, $s: [JSONObject!]!) { createRecipe(projectId: $p, name: "bad", steps: $s) { id } }`, {
       p: projectId,

@@ -41,6 +41,7 @@ describe("the SDK in a browser-like context", () => {
       AbortSignal,
       DOMException,
       Response,
+      Blob,
       URL,
       TextEncoder,
       TextDecoder,
@@ -74,9 +75,18 @@ describe("the SDK in a browser-like context", () => {
       }
       expect(steps).toEqual(Array.from({ length: 1_000 }, (_, i) => i));
 
+      // Uploads from a page: a Blob (what a File input gives) and bytes, over REST.
+      const fromBlob = await client.datasets.uploadFile(project.id, vm.runInContext(`new Blob(["a,b\\n1,2\\n"], { type: "text/csv" })`, sandbox) as Blob, { filename: "tab.csv" });
+      expect(fromBlob).toMatchObject({ name: "tab.csv", byteSize: 8 });
+      const fromBytes = await client.datasets.uploadFile(project.id, new TextEncoder().encode("a,b\n1,2\n"), { filename: "tab.csv" });
+      expect(fromBytes.sha256).toBe(fromBlob.sha256);
+      const predictErr = await client.deployments.predict("nope", { a: 1 }).catch((e: unknown) => e);
+      expect(predictErr).toMatchObject({ name: "OuroNotFoundError", code: "NOT_FOUND" });
+
       const err = await client.runs.get("00000000-0000-0000-0000-000000000000").catch((e: unknown) => e);
       expect(err).toBeInstanceOf(vm.runInContext("Error", sandbox) as ErrorConstructor); // the context's own Error
-      expect(err).toMatchObject({ name: "OuroApiError", code: "NOT_FOUND" });
+      expect(err).toMatchObject({ name: "OuroNotFoundError", code: "NOT_FOUND" });
+      expect(err).toBeInstanceOf((sandbox.Ouro as typeof Sdk).OuroApiError);
     } finally {
       await client.close();
     }

@@ -1,5 +1,14 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { AuditApi } from "./api/audit";
+import { DatasetsApi } from "./api/datasets";
+import { DeploymentsApi } from "./api/deployments";
+import { EventsApi } from "./api/events";
+import { LabellingApi } from "./api/labelling";
+import { AlertsApi, MonitorsApi } from "./api/monitors";
+import { PipelinesApi } from "./api/pipelines";
+import { FeatureSetsApi } from "./api/features";
+import { ModelsApi } from "./api/models";
+import { RecipesApi } from "./api/recipes";
 import type { ClientContext } from "./api/context";
 import { JobsApi } from "./api/jobs";
 import { ProjectsApi } from "./api/projects";
@@ -53,6 +62,16 @@ export class OuroClient {
   readonly jobs: JobsApi;
   readonly audit: AuditApi;
   readonly tokens: TokensApi;
+  readonly datasets: DatasetsApi;
+  readonly recipes: RecipesApi;
+  readonly featureSets: FeatureSetsApi;
+  readonly models: ModelsApi;
+  readonly deployments: DeploymentsApi;
+  readonly monitors: MonitorsApi;
+  readonly alerts: AlertsApi;
+  readonly pipelines: PipelinesApi;
+  readonly events: EventsApi;
+  readonly labelling: LabellingApi;
   private readonly http: HttpTransport;
   private readonly ws: WsConnection;
   private readonly openRuns = new Set<RunHandle>();
@@ -81,6 +100,24 @@ export class OuroClient {
     this.jobs = new JobsApi(ctx);
     this.audit = new AuditApi(ctx);
     this.tokens = new TokensApi(ctx);
+    this.datasets = new DatasetsApi(ctx);
+    this.recipes = new RecipesApi(ctx);
+    this.featureSets = new FeatureSetsApi(ctx);
+    this.models = new ModelsApi(ctx);
+    this.deployments = new DeploymentsApi(ctx);
+    this.monitors = new MonitorsApi(ctx);
+    this.alerts = new AlertsApi(ctx);
+    this.pipelines = new PipelinesApi(ctx);
+    this.events = new EventsApi(ctx);
+    this.labelling = new LabellingApi(ctx);
+  }
+
+  /**
+   * The bytes of an artifact (a model file, an evaluation, an export) from GET /v1/artifacts/{id},
+   * as a Response whose body you read as you like (`.json()`, `.arrayBuffer()`, `.body`).
+   */
+  downloadArtifact(id: string, options: { signal?: AbortSignal } = {}): Promise<Response> {
+    return this.http.rest("GET", `/v1/artifacts/${encodeURIComponent(id)}`, { raw: true, retry: true, signal: options.signal, timeoutMs: 10 * 60_000 });
   }
 
   /** The user the token belongs to; a cheap way to check the URL and token. */

@@ -38,7 +38,7 @@ export interface ServerErrorEntry {
 }
 
 export class OuroApiError extends OuroError {
-  override readonly name = "OuroApiError";
+  override readonly name: string = "OuroApiError";
   readonly code: OuroErrorCode;
   /** The server's request id (from `extensions.requestId` or the `x-request-id` header); quote it in bug reports. */
   readonly requestId: string | null;
@@ -81,7 +81,53 @@ export class OuroApiError extends OuroError {
     const requestId = typeof ext.requestId === "string" ? ext.requestId : (fallback.requestId ?? null);
     const details = isRecord(ext.details) ? ext.details : null;
     const message = errors.length > 1 ? `${first.message} (and ${errors.length - 1} more)` : first.message;
-    return new OuroApiError({ code, message, requestId, status: fallback.status ?? null, details, path: first.path ?? null, errors });
+    return apiError({ code, message, requestId, status: fallback.status ?? null, details, path: first.path ?? null, errors });
+  }
+}
+
+type ApiErrorInit = ConstructorParameters<typeof OuroApiError>[0];
+
+/**
+ * The codes a caller most often handles get their own subclasses of OuroApiError, so that
+ * `catch (e) { if (e instanceof OuroNotFoundError) ... }` reads like what it means.
+ * `instanceof OuroApiError` and `code` keep working for all of them.
+ */
+export class OuroAuthError extends OuroApiError {
+  /** UNAUTHENTICATED: no token, a wrong, expired or revoked one. */
+  override readonly name: string = "OuroAuthError";
+}
+export class OuroForbiddenError extends OuroApiError {
+  /** FORBIDDEN: the token is fine but its user's role in the project is too low. */
+  override readonly name: string = "OuroForbiddenError";
+}
+export class OuroNotFoundError extends OuroApiError {
+  /** NOT_FOUND: the object does not exist, or belongs to a project the caller is not a member of. */
+  override readonly name: string = "OuroNotFoundError";
+}
+export class OuroInputError extends OuroApiError {
+  /** BAD_USER_INPUT: the request is malformed; `details` often names the field (e.g. `{ fields: [{ row, field, reason }] }`). */
+  override readonly name: string = "OuroInputError";
+}
+export class OuroConflictError extends OuroApiError {
+  /** CONFLICT: a taken name, a param logged twice with different values, a finished run... */
+  override readonly name: string = "OuroConflictError";
+}
+
+/** An OuroApiError of the subclass that matches its code. */
+export function apiError(init: ApiErrorInit): OuroApiError {
+  switch (init.code) {
+    case "UNAUTHENTICATED":
+      return new OuroAuthError(init);
+    case "FORBIDDEN":
+      return new OuroForbiddenError(init);
+    case "NOT_FOUND":
+      return new OuroNotFoundError(init);
+    case "BAD_USER_INPUT":
+      return new OuroInputError(init);
+    case "CONFLICT":
+      return new OuroConflictError(init);
+    default:
+      return new OuroApiError(init);
   }
 }
 

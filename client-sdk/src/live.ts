@@ -1,7 +1,7 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { createClient, type Client } from "graphql-ws";
 import { backoffDelay, sleep, STREAM_BACKOFF } from "./backoff";
-import { isRecord, OuroApiError, OuroNetworkError, type ServerErrorEntry } from "./errors";
+import { apiError, isRecord, OuroApiError, OuroNetworkError, type ServerErrorEntry } from "./errors";
 import { queryText } from "./http";
 
 /** Anything constructed like the WHATWG WebSocket: the browser's, Node 22+'s global, or the `ws` package. */
@@ -98,7 +98,7 @@ export function errorFromSubscription(err: unknown): OuroApiError | OuroNetworkE
     const code = err.code;
     const reason = typeof err.reason === "string" && err.reason ? ` ${err.reason}` : "";
     if (code === 4401 || code === 4403) {
-      return new OuroApiError({ code: "UNAUTHENTICATED", message: `the server refused the token (WebSocket closed: ${code}${reason})` });
+      return apiError({ code: "UNAUTHENTICATED", message: `the server refused the token (WebSocket closed: ${code}${reason})` });
     }
     return new OuroNetworkError(`WebSocket closed: ${code}${reason}`, { closeCode: code, retryable: !FATAL_CLOSE_CODES.has(code) });
   }

@@ -1,10 +1,32 @@
 import type {
+  AlertEventFieldsFragment,
+  AlertFieldsFragment,
+  AlertRuleFieldsFragment,
   ApiTokenFieldsFragment,
   AuditEventFieldsFragment,
+  DatasetFieldsFragment,
+  DatasetPreviewQuery,
+  DatasetVersionFieldsFragment,
+  DatasetsQuery,
+  DeploymentFieldsFragment,
+  DeploymentStatsFieldsFragment,
   ExperimentsQuery,
+  FeatureSetFieldsFragment,
   JobFieldsFragment,
   JobQuery,
+  LineageQuery,
+  ModelAliasFieldsFragment,
+  ModelQuery,
+  ModelVersionFieldsFragment,
+  ModelsQuery,
+  MonitorFieldsFragment,
+  MonitorResultFieldsFragment,
+  OnlineFeaturesQuery,
+  PipelineFieldsFragment,
+  PipelineRunFieldsFragment,
+  PredictMutation,
   ProjectFieldsFragment,
+  RecipeFieldsFragment,
   RunFieldsFragment,
   RunMetricsSubscription,
   RunQuery,
@@ -39,3 +61,31 @@ export interface PageArgs {
 }
 
 export const TERMINAL_JOB_STATUSES: ReadonlySet<string> = new Set(["succeeded", "failed", "cancelled"]);
+
+
+export type Dataset = DatasetFieldsFragment;
+/** A dataset with its latest version (null before the first ingest finished). */
+export type DatasetWithLatest = DatasetsQuery["datasets"]["nodes"][number];
+export type DatasetVersion = DatasetVersionFieldsFragment;
+export type DataPreview = DatasetPreviewQuery["datasetVersion"]["preview"];
+export type Recipe = RecipeFieldsFragment;
+export type FeatureSet = FeatureSetFieldsFragment;
+export type OnlineFeatureRow = OnlineFeaturesQuery["onlineFeatures"][number];
+export type ModelVersion = ModelVersionFieldsFragment;
+export type ModelAlias = ModelAliasFieldsFragment;
+export type ModelSummary = ModelsQuery["models"]["nodes"][number];
+/** A model with its versions and aliases. */
+export type Model = ModelQuery["model"];
+export type Lineage = LineageQuery["lineage"];
+export type Deployment = DeploymentFieldsFragment;
+export type DeploymentStats = DeploymentStatsFieldsFragment;
+export type PredictResult = PredictMutation["predict"];
+export type Prediction = PredictResult["predictions"][number];
+export type Monitor = MonitorFieldsFragment;
+/** One evaluated window: per-feature drift, prediction drift, performance and quality. */
+export type MonitorResult = MonitorResultFieldsFragment;
+export type AlertRule = AlertRuleFieldsFragment;
+export type Alert = AlertFieldsFragment;
+export type AlertEvent = AlertEventFieldsFragment;
+export type Pipeline = PipelineFieldsFragment;
+export type PipelineRun = PipelineRunFieldsFragment;

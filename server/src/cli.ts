@@ -5,6 +5,8 @@ import { parseArgs } from "node:util";
 import { startOuro } from "./app/ouro";
 import { printOuroSchema } from "./app/schema";
 import { resolveDatabase, startServices } from "./app/services";
+import { startReplica } from "./app/serve";
+import { simulateCommand } from "./app/simulate-command";
 import { startWorker } from "./app/worker";
 import { createToken, createUser, findUserByEmail } from "./domains/users/token.service";
 import { readConfig } from "./platform/config";
@@ -17,6 +19,9 @@ const USAGE = `ouro — the ML lifecycle in one typed graph
 Usage:
   ouro start [--no-worker]     GraphQL server (+ an in-process worker unless --no-worker)
   ouro worker                  a job worker only
+  ouro serve                   a prediction replica: /v1/endpoints/* only, stateless
+  ouro simulate --deployment ID --dataset-version ID --rows N --rate R [drift options]
+                               replay a dataset against an endpoint (run with no options for help)
   ouro migrate                 apply database migrations and exit
   ouro token create --email E [--name N] [--admin] [--expires-days D]
                                create (or reuse) a user and print a new API token
@@ -33,6 +38,10 @@ async function main(argv: string[]): Promise<void> {
       return start(rest, config, log);
     case "worker":
       return worker(config, log);
+    case "serve":
+      return serve(config, log);
+    case "simulate":
+      return simulateCommand(rest);
     case "migrate": {
       const { url, embedded } = await resolveDatabase(config, log);
       const applied = await migrate(url, log);
@@ -84,6 +93,13 @@ async function worker(config: ReturnType<typeof readConfig>, log: ReturnType<typ
     await app.close();
   });
   await starting;
+}
+
+async function serve(config: ReturnType<typeof readConfig>, log: ReturnType<typeof createLogger>) {
+  const starting = startReplica(config, log);
+  onShutdown(log, config.shutdownGraceSeconds, () => starting.then((r) => r.stop()));
+  const replica = await starting;
+  console.log(`Ouro serving replica ready at ${replica.url}/v1/endpoints/{name}/predict`);
 }
 
 async function token(args: string[], config: ReturnType<typeof readConfig>, log: ReturnType<typeof createLogger>) {

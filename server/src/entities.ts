@@ -3,16 +3,22 @@ import { DatasetVersionEntity } from "./domains/datasets/dataset-version.entity"
 import { DatasetEntity } from "./domains/datasets/dataset.entity";
 import { FeatureSetEntity } from "./domains/features/feature-set.entity";
 import { OnlineFeatureEntity } from "./domains/features/online-feature.entity";
+import { EventBucketEntity, EventEntity, EventIdEntity, EventSourceEntity } from "./domains/events/event.entity";
 import { RecipeEntity } from "./domains/recipes/recipe.entity";
 import { DeploymentEntity } from "./domains/deployments/deployment.entity";
 import { JobLogEntity } from "./domains/jobs/job-log.entity";
 import { JobEntity } from "./domains/jobs/job.entity";
+import { LabelEntity, LabellingClaimEntity, LabellingItemEntity } from "./domains/labelling/labelling-item.entity";
+import { LabellingTaskEntity } from "./domains/labelling/labelling-task.entity";
 import { ModelAliasEntity } from "./domains/models/model-alias.entity";
 import { ModelVersionEntity } from "./domains/models/model-version.entity";
 import { ModelEntity } from "./domains/models/model.entity";
 import { AlertEntity } from "./domains/monitors/alert.entity";
 import { MonitorEntity } from "./domains/monitors/monitor.entity";
-import { PipelineRunEntity } from "./domains/pipelines/pipeline-run.entity";
+import { MonitorResultEntity } from "./domains/monitors/monitor-result.entity";
+import { AlertRuleEntity } from "./domains/monitors/alert-rule.entity";
+import { AlertEventEntity } from "./domains/monitors/alert-event.entity";
+import { PipelineRunEntity, PipelineRunStepEntity } from "./domains/pipelines/pipeline-run.entity";
 import { PipelineEntity } from "./domains/pipelines/pipeline.entity";
 import { MembershipEntity } from "./domains/projects/membership.entity";
 import { ProjectEntity } from "./domains/projects/project.entity";
@@ -35,6 +41,10 @@ export const ENTITIES = [
   RecipeEntity,
   FeatureSetEntity,
   OnlineFeatureEntity,
+  EventSourceEntity,
+  EventEntity,
+  EventIdEntity,
+  EventBucketEntity,
   ExperimentEntity,
   RunEntity,
   ParamEntity,
@@ -46,9 +56,17 @@ export const ENTITIES = [
   DeploymentEntity,
   MonitorEntity,
   AlertEntity,
+  MonitorResultEntity,
+  AlertRuleEntity,
+  AlertEventEntity,
   PipelineEntity,
   PipelineRunEntity,
+  PipelineRunStepEntity,
   JobEntity,
   JobLogEntity,
   AuditEventEntity,
+  LabellingTaskEntity,
+  LabellingItemEntity,
+  LabelEntity,
+  LabellingClaimEntity,
 ];

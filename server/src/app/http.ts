@@ -12,6 +12,11 @@ import type { AppServices, Context } from "../platform/graphql/context";
 import { limitRules } from "../platform/graphql/limits";
 import type { Metrics } from "../platform/observability";
 import { uploadHandler } from "../domains/datasets/upload.route";
+import { WEBHOOK_MAX_BODY, webhookHandler } from "../domains/pipelines/pipeline.route";
+import { eventsRoute } from "../domains/events/events.route";
+import { onlineFeaturesRoutes } from "../domains/features/online.route";
+import { labelsHandler, predictHandler } from "../domains/deployments/predict.route";
+import { artifactDownloadHandler } from "../domains/runs/artifact.route";
 import { authenticate } from "../domains/users/token.service";
 import { formatError, isInternal } from "./errors";
 
@@ -31,9 +36,10 @@ export interface HttpApp {
   startDraining(): void;
 }
 
-export function sendError(res: Response, code: ErrorCode, message: string, requestId: string): void {
+export function sendError(res: Response, code: ErrorCode, message: string, requestId: string, details?: Record<string, unknown>): void {
   if (res.headersSent) return;
-  res.status(HTTP_STATUS[code]).json({ errors: [{ message, extensions: { code, requestId } }] });
+  if (code === "RATE_LIMITED" || code === "UNAVAILABLE") res.setHeader("retry-after", "1");
+  res.status(HTTP_STATUS[code]).json({ errors: [{ message, extensions: { code, requestId, ...(details ? { details } : {}) } }] });
 }
 
 /** Express app with GraphQL at /graphql and the operational routes. Every route but health checks needs a token. */
@@ -45,19 +51,7 @@ export async function createHttpApp(app: AppServices, schema: GraphQLSchema, met
   web.disable("x-powered-by");
   web.set("trust proxy", false);
 
-  web.use((req, res, next) => {
-    const given = req.header("x-request-id");
-    req.requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
-    req.viewer = null;
-    res.setHeader("x-request-id", req.requestId);
-    const end = metrics.httpDuration.startTimer();
-    res.on("finish", () => {
-      const route = routeLabel(req.path);
-      end({ route });
-      metrics.httpRequests.inc({ route, status: String(res.statusCode) });
-    });
-    next();
-  });
+  web.use(requestContext(metrics));
 
   web.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -72,24 +66,30 @@ export async function createHttpApp(app: AppServices, schema: GraphQLSchema, met
     }
   });
 
-  const requireToken = async (req: Request, res: Response, next: NextFunction) => {
-    try {
-      const token = tokenFromHeader(req.header("authorization"));
-      req.viewer = token ? await authenticate(app.db, token, app.tokens) : null;
-      if (!req.viewer) return sendError(res, "UNAUTHENTICATED", unauthenticated().message, req.requestId);
-      next();
-    } catch (err) {
-      next(err);
-    }
-  };
+  const requireToken = tokenGuard(app);
 
   web.get("/metrics", ...(config.metricsPublic ? [] : [requireToken]), async (_req, res) => {
     res.setHeader("content-type", metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
   });
 
+  servingRoutes(web, app, requireToken);
+
+  web.post("/v1/events/:featureSet", requireToken, ...eventsRoute(app));
+  web.use(onlineFeaturesRoutes(app, requireToken));
+
+  const download = artifactDownloadHandler(app);
+  web.get("/v1/artifacts/:id", requireToken, (req, res, next) => {
+    download(req, res).catch(next);
+  });
+
   web.post("/v1/uploads", requireToken, (req, res, next) => {
     uploadHandler(app)(req, res).catch(next);
+  });
+
+  // Signed by the pipeline's webhook secret instead of an API token (see pipeline.route.ts).
+  web.post("/v1/pipelines/:id/webhook", express.raw({ type: () => true, limit: WEBHOOK_MAX_BODY }), (req, res, next) => {
+    webhookHandler(app)(req, res).catch(next);
   });
 
   const requestIdPlugin: ApolloServerPlugin<Context> = {
@@ -144,22 +144,74 @@ export async function createHttpApp(app: AppServices, schema: GraphQLSchema, met
 
   web.use((req, res) => sendError(res, "NOT_FOUND", `no route ${req.method} ${req.path}`, req.requestId));
 
-  // Body parser and other middleware errors: a clear client error, never a stack trace.
-  web.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const status = (err as { status?: number; type?: string }).status;
-    if (err instanceof OuroError) return sendError(res, err.code, err.message, req.requestId);
-    if (status === 413) return sendError(res, "PAYLOAD_TOO_LARGE", `request body larger than ${config.limits.maxBodyBytes} bytes`, req.requestId);
-    if (status && status >= 400 && status < 500) return sendError(res, "BAD_USER_INPUT", "malformed request body", req.requestId);
-    log.error({ err, requestId: req.requestId }, "unhandled HTTP error");
-    sendError(res, "INTERNAL", "Internal server error", req.requestId);
-  });
+  web.use(errorHandler(app));
 
   return { server, apollo, isDraining: () => draining, startDraining: () => void (draining = true) };
+}
+
+/** Request id (given or new) and request metrics, for every route. */
+export function requestContext(metrics: Metrics) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const given = req.header("x-request-id");
+    req.requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+    req.viewer = null;
+    res.setHeader("x-request-id", req.requestId);
+    const end = metrics.httpDuration.startTimer();
+    res.on("finish", () => {
+      const route = routeLabel(req.path);
+      end({ route });
+      metrics.httpRequests.inc({ route, status: String(res.statusCode) });
+    });
+    next();
+  };
+}
+
+/** Resolves the bearer token into req.viewer, or answers 401. */
+export function tokenGuard(app: AppServices) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const token = tokenFromHeader(req.header("authorization"));
+      req.viewer = token ? await authenticate(app.db, token, app.tokens) : null;
+      if (!req.viewer) return sendError(res, "UNAUTHENTICATED", unauthenticated().message, req.requestId);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+/** The prediction endpoints: served by `ouro start` and by `ouro serve` replicas alike. */
+export function servingRoutes(web: express.Express, app: AppServices, requireToken: ReturnType<typeof tokenGuard>): void {
+  const json = express.json({ limit: app.config.limits.maxBodyBytes });
+  const predict = predictHandler(app);
+  const labels = labelsHandler(app);
+  web.post("/v1/endpoints/:name/predict", requireToken, json, (req, res, next) => {
+    predict(req, res).catch(next);
+  });
+  web.post("/v1/endpoints/:name/labels", requireToken, json, (req, res, next) => {
+    labels(req, res).catch(next);
+  });
+}
+
+/** Body parser and other middleware errors: a clear client error, never a stack trace. */
+export function errorHandler(app: AppServices) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const status = (err as { status?: number; type?: string }).status;
+    if (err instanceof OuroError) return sendError(res, err.code, err.message, req.requestId, err.details);
+    if (status === 413) return sendError(res, "PAYLOAD_TOO_LARGE", `request body larger than ${app.config.limits.maxBodyBytes} bytes`, req.requestId);
+    if (status && status >= 400 && status < 500) return sendError(res, "BAD_USER_INPUT", "malformed request body", req.requestId);
+    app.log.error({ err, requestId: req.requestId }, "unhandled HTTP error");
+    sendError(res, "INTERNAL", "Internal server error", req.requestId);
+  };
 }
 
 function routeLabel(path: string): string {
   if (path.startsWith("/graphql")) return "/graphql";
   if (path === "/v1/uploads") return path;
+  if (path.startsWith("/v1/artifacts/")) return "/v1/artifacts/:id";
+  if (path.startsWith("/v1/events/")) return "/v1/events";
+  if (path.startsWith("/v1/feature-sets/")) return "/v1/feature-sets/:id/online";
+  if (path.startsWith("/v1/endpoints/")) return path.endsWith("/labels") ? "/v1/endpoints/:name/labels" : "/v1/endpoints/:name/predict";
   if (["/healthz", "/readyz", "/metrics"].includes(path)) return path;
   return "other";
 }

@@ -1,6 +1,7 @@
 import type { Config } from "../platform/config";
 import type { Logger } from "../platform/logger";
 import { addQueueGauges, createMetrics } from "../platform/observability";
+import { stopServing } from "../domains/deployments/serving/registry";
 import { bootstrapAdmin } from "../domains/users/token.service";
 import { createHttpApp, type HttpApp } from "./http";
 import { ouroSchema } from "./schema";
@@ -63,6 +64,7 @@ async function serve(app: Started, config: Config, opts: { worker: boolean }): P
       await ws.close();
       await http.apollo.stop();
       await worker?.stop();
+      await stopServing(app);
       await app.close();
     },
   };

@@ -62,8 +62,38 @@ const schema = z.object({
   OURO_MAX_INGEST_BYTES: int(2 * 1024 * 1024 * 1024, 1024),
   /** Most rows a SQL ingestion may return. */
   OURO_SQL_MAX_ROWS: int(10_000_000, 1),
+  /** Key that pipeline webhook secrets are derived from (≥ 32 characters). Unset: a random key kept in the database. */
+  OURO_SECRET_KEY: z.string().min(32).optional(),
+  /** How often a worker advances pipeline runs and checks cron triggers (ms). */
+  OURO_PIPELINE_TICK_MS: int(1000, 50),
+  /** Most rows one predict request may carry. */
+  OURO_SERVING_MAX_ROWS: int(1000, 1),
+  /** Predict requests one process serves at once; more get 503 (overload), never unbounded memory. */
+  OURO_SERVING_MAX_CONCURRENT: int(512, 1),
+  /** Rows a micro-batching model may hold waiting; beyond that requests get 429. */
+  OURO_SERVING_MAX_QUEUED_ROWS: int(8192, 1),
+  /** How often a worker checks canary rollouts for promotion (ms). */
+  OURO_ROLLOUT_CHECK_MS: int(5000, 50),
+  /** Prediction log rows buffered in memory before new ones are dropped (and counted). */
+  OURO_PREDICTION_LOG_BUFFER: int(100_000, 1),
+  /** The prediction log writes at least this often (ms). */
+  OURO_PREDICTION_LOG_FLUSH_MS: int(200, 10),
+  /** How often each worker looks for monitor windows that are due (seconds). */
+  OURO_MONITOR_SCHEDULER_SECONDS: int(30, 1),
+  /** Most logged predictions one monitor window evaluates. */
+  OURO_MONITOR_MAX_WINDOW_ROWS: int(100_000, 1),
+  /** Let alert webhooks reach loopback, private and link-local addresses (off: SSRF protection). */
+  OURO_WEBHOOK_ALLOW_PRIVATE_URLS: bool(false),
   /** Fault injection for crash tests: each export chunk sleeps this long. Leave 0. */
   OURO_FAULT_SLOW_TASK_MS: int(0, 0),
+  /** Event batches one server process handles at once; one more gets 429 with Retry-After. Keep it below OURO_DB_POOL_SIZE. */
+  OURO_EVENTS_MAX_IN_FLIGHT: int(8, 1),
+  /** Most events in one batch (HTTP or GraphQL). */
+  OURO_EVENTS_MAX_BATCH: int(10_000, 1),
+  /** Largest body of POST /v1/events/{featureSet} (bytes). */
+  OURO_EVENTS_MAX_BODY_BYTES: int(8 * 1024 * 1024, 1024),
+  /** Retry-After (seconds) sent with 429 when event ingestion is at capacity. */
+  OURO_EVENTS_RETRY_AFTER_SECONDS: int(1, 1),
 });
 
 export type Config = ReturnType<typeof readConfig>;
@@ -95,6 +125,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
       faultSlowTaskMs: c.OURO_FAULT_SLOW_TASK_MS,
     },
     runTimeoutSeconds: c.OURO_RUN_TIMEOUT_SECONDS,
+    secretKey: c.OURO_SECRET_KEY ?? null,
+    pipelineTickMs: c.OURO_PIPELINE_TICK_MS,
     limits: {
       maxBodyBytes: c.OURO_MAX_BODY_BYTES,
       wsMaxPayloadBytes: c.OURO_WS_MAX_PAYLOAD_BYTES,
@@ -105,9 +137,28 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
       maxDirectives: c.OURO_GRAPHQL_MAX_DIRECTIVES,
       maxCost: c.OURO_GRAPHQL_MAX_COST,
     },
+    serving: {
+      maxRows: c.OURO_SERVING_MAX_ROWS,
+      maxConcurrent: c.OURO_SERVING_MAX_CONCURRENT,
+      maxQueuedRows: c.OURO_SERVING_MAX_QUEUED_ROWS,
+      logBuffer: c.OURO_PREDICTION_LOG_BUFFER,
+      logFlushMs: c.OURO_PREDICTION_LOG_FLUSH_MS,
+      rolloutCheckMs: c.OURO_ROLLOUT_CHECK_MS,
+    },
     metricsPublic: c.OURO_METRICS_PUBLIC,
     artifactDir: path.resolve(c.OURO_ARTIFACT_DIR ?? path.join(dataDir, "artifacts")),
     shutdownGraceSeconds: c.OURO_SHUTDOWN_GRACE_SECONDS,
+    events: {
+      maxInFlight: c.OURO_EVENTS_MAX_IN_FLIGHT,
+      maxEventsPerBatch: c.OURO_EVENTS_MAX_BATCH,
+      maxBodyBytes: c.OURO_EVENTS_MAX_BODY_BYTES,
+      retryAfterSeconds: c.OURO_EVENTS_RETRY_AFTER_SECONDS,
+    },
+    monitoring: {
+      schedulerSeconds: c.OURO_MONITOR_SCHEDULER_SECONDS,
+      maxWindowRows: c.OURO_MONITOR_MAX_WINDOW_ROWS,
+      allowPrivateWebhooks: c.OURO_WEBHOOK_ALLOW_PRIVATE_URLS,
+    },
     ingest: {
       roots: c.OURO_INGEST_ROOTS.split(",").map((r) => r.trim()).filter(Boolean).map((r) => path.resolve(r)),
       allowPrivateUrls: c.OURO_INGEST_ALLOW_PRIVATE_URLS,

@@ -1,8 +1,31 @@
 // Entry of a task subprocess: loads the TypeScript module named by the parent, runs one
-// exported function on the input and reports over IPC. Plain JavaScript so Node can start it.
+// exported function on the input and reports over IPC, then exits (one job per process).
+// Plain JavaScript so Node can start it.
+//
+// Messages from the parent, handled in order:
+//   { type: "preload", modulePath }           load the module ahead of time (a warm spare; see
+//                                              subprocess.ts) — a failure here is ignored and
+//                                              surfaces again, with its message, when it runs
+//   { modulePath, exportName, input }         run it (the only message a cold child gets)
 require("@swc-node/register");
 
-process.once("message", async ({ modulePath, exportName, input }) => {
+// A parent that dies (worker crash, SIGKILL) closes the channel: nothing can receive a result
+// any more, so stop rather than linger as an orphan (an idle spare would otherwise live forever).
+process.on("disconnect", () => process.exit(0));
+
+let started = false;
+process.on("message", async (msg) => {
+  if (msg && msg.type === "preload") {
+    try {
+      require(msg.modulePath);
+    } catch {
+      // reported when the job runs
+    }
+    return;
+  }
+  if (started) return;
+  started = true;
+  const { modulePath, exportName, input } = msg;
   try {
     const fn = require(modulePath)[exportName];
     if (typeof fn !== "function") throw new Error(`${exportName} is not a function of ${modulePath}`);

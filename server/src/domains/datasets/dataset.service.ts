@@ -1,3 +1,5 @@
+import { createReadStream } from "node:fs";
+import type { ArtifactStore } from "../../platform/artifacts";
 import type { Viewer } from "../../platform/auth";
 import { sql, withKeyLock, type Db, type Tx } from "../../platform/db";
 import { badInput, OuroError } from "../../platform/errors";
@@ -103,4 +105,15 @@ export async function versionArtifact(db: Db, version: DatasetVersionEntity): Pr
 
 export async function saveProfile(db: Db, versionId: string, profile: Record<string, unknown>): Promise<void> {
   await db.query("UPDATE dataset_versions SET profile = $2 WHERE id = $1", [versionId, profile]);
+}
+
+/** A Parquet file a job wrote, stored and registered as the dataset's next version (or the existing one with the same content). */
+export async function storeParquetVersion(
+  db: Db,
+  store: ArtifactStore,
+  file: string,
+  v: Omit<NewVersion, "sha256" | "byteSize" | "tags"> & { tags?: string[] },
+): Promise<{ version: DatasetVersionEntity; created: boolean }> {
+  const blob = await store.put(createReadStream(file));
+  return registerVersion(db, { ...v, tags: v.tags ?? [], sha256: blob.sha256, byteSize: blob.byteSize });
 }

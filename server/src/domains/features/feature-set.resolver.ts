@@ -11,6 +11,7 @@ import { requireRole } from "../projects/project.service";
 import { FeatureSetEntity } from "./feature-set.entity";
 import { accessFeatureSet, BUILD_TRAINING_SET, createFeatureSet, MATERIALIZE_FEATURE_SET, onlineFeatures } from "./feature-set.service";
 import { CreateFeatureSetInput, FeatureSetConnection, FeatureSetType, OnlineFeaturesType } from "./feature-set.type";
+import { requireOnlineAccess } from "./online-access";
 
 @Resolver(() => FeatureSetType)
 export class FeatureSetResolver {
@@ -33,7 +34,7 @@ export class FeatureSetResolver {
 
   @Query(() => [OnlineFeaturesType], { description: "Latest feature values per entity key, from the online store (one row per key asked, in order)." })
   async onlineFeatures(@Arg("featureSetId", () => ID) featureSetId: string, @Arg("keys", () => [String]) keys: string[], @Ctx() ctx: Context): Promise<OnlineFeaturesType[]> {
-    await accessFeatureSet(ctx.app.db, viewerOf(ctx), featureSetId);
+    await requireOnlineAccess(ctx.app, viewerOf(ctx), featureSetId); // cached: see online-access.ts
     return onlineFeatures(ctx.app.db, featureSetId, keys);
   }
 
@@ -49,6 +50,7 @@ export class FeatureSetResolver {
     @Arg("sourceVersionId", () => ID, { nullable: true }) sourceVersionId?: string | null,
   ): Promise<JobType> {
     const fs = await accessFeatureSet(ctx.app.db, viewerOf(ctx), featureSetId, "editor");
+    if (!fs.sourceDatasetId) throw badInput(`feature set ${fs.name} has no source dataset (an event feature set is materialized with materializeEventFeatures)`);
     if (sourceVersionId) {
       const v = await accessVersion(ctx.app.db, viewerOf(ctx), sourceVersionId);
       if (v.datasetId !== fs.sourceDatasetId) throw badInput("that version is not of the feature set's source dataset");

@@ -6,7 +6,7 @@ import { lineageGraph, nodeKindOf } from "./lineage.service";
 @ObjectType("LineageNode")
 class LineageNodeType {
   @Field(() => ID) id: string;
-  @Field(() => String, { description: "datasetVersion, recipe, run, modelVersion or featureSet" }) kind: string;
+  @Field(() => String, { description: "datasetVersion, recipe, run, modelVersion, featureSet or pipelineRun" }) kind: string;
   @Field(() => String) label: string;
   @Field(() => Date) createdAt: Date;
 }
@@ -15,7 +15,7 @@ class LineageNodeType {
 class LineageEdgeType {
   @Field(() => ID) from: string;
   @Field(() => ID) to: string;
-  @Field(() => String, { description: "derived, produced, fitted, trainedOn, preprocessed, registered, source, materialized, computes" }) relation: string;
+  @Field(() => String, { description: "derived, produced, fitted, trainedOn, preprocessed, registered, source, materialized, computes; and produced, from a pipeline run to what its steps made" }) relation: string;
 }
 
 @ObjectType("Lineage")
@@ -27,7 +27,7 @@ class LineageType {
 
 @Resolver()
 export class LineageResolver {
-  @Query(() => LineageType, { description: "Everything upstream and downstream of a dataset version, recipe, run, model version or feature set." })
+  @Query(() => LineageType, { description: "Everything upstream and downstream of a dataset version, recipe, run, model version, feature set or pipeline run." })
   async lineage(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<LineageType> {
     const found = /^[0-9a-f-]{36}$/i.test(id) ? await nodeKindOf(ctx.app.db, id) : null;
     const start = await requireRowAccess(ctx.app.db, viewerOf(ctx), found, "object", id, "viewer");

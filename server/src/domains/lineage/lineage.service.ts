@@ -1,6 +1,6 @@
 import { sql, type Db } from "../../platform/db";
 
-export type NodeKind = "datasetVersion" | "recipe" | "run" | "modelVersion" | "featureSet";
+export type NodeKind = "datasetVersion" | "recipe" | "run" | "modelVersion" | "featureSet" | "pipelineRun" | "deployment";
 
 export interface LineageNode {
   id: string;
@@ -26,7 +26,22 @@ const LOOKUP: Record<NodeKind, string> = {
   run: `SELECT id, project_id, name AS label, created_at FROM runs WHERE id = ANY($1::uuid[])`,
   modelVersion: `SELECT mv.id, mv.project_id, m.name || ' v' || mv.version AS label, mv.created_at FROM model_versions mv JOIN models m ON m.id = mv.model_id WHERE mv.id = ANY($1::uuid[])`,
   featureSet: `SELECT id, project_id, name AS label, created_at FROM feature_sets WHERE id = ANY($1::uuid[])`,
+  deployment: `SELECT id, project_id, name AS label, created_at FROM deployments WHERE id = ANY($1::uuid[])`,
+  pipelineRun: `SELECT pr.id, pr.project_id, p.name || ' run ' || to_char(pr.created_at, 'YYYY-MM-DD HH24:MI') AS label, pr.created_at FROM pipeline_runs pr JOIN pipelines p ON p.id = pr.pipeline_id WHERE pr.id = ANY($1::uuid[])`,
 };
+
+/**
+ * What a pipeline run's steps made: step kind, output field, node kind. A cached step is
+ * left out (the run that first made its outputs links to them), so a schedule that re-runs
+ * an unchanged pipeline every hour does not crowd the graph.
+ */
+const PIPELINE_OUTPUTS = `
+  SELECT s.pipeline_run_id, o.kind, (s.outputs->>o.field)::uuid AS id, 'produced' AS rel
+  FROM pipeline_run_steps s
+  JOIN (VALUES ('ingest', 'versionId', 'datasetVersion'), ('applyRecipe', 'versionId', 'datasetVersion'), ('materialize', 'versionId', 'datasetVersion'),
+               ('buildTrainingSet', 'versionId', 'datasetVersion'), ('fitRecipe', 'recipeId', 'recipe'), ('train', 'runId', 'run'), ('search', 'runId', 'run'),
+               ('register', 'modelVersionId', 'modelVersion'), ('exportPredictions', 'versionId', 'datasetVersion')) AS o(step, field, kind) ON o.step = s.kind
+  WHERE s.status = 'succeeded' AND NOT s.cache_hit AND s.outputs->>o.field ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
 
 /**
  * Every edge touching the given ids, as (from kind, from, to kind, to, relation), both
@@ -43,7 +58,13 @@ const EDGES = `
   UNION ALL SELECT 'run', mv.run_id, 'modelVersion', mv.id, 'registered' FROM model_versions mv WHERE mv.run_id IS NOT NULL AND (mv.id = ANY($1::uuid[]) OR mv.run_id = ANY($1::uuid[]))
   UNION ALL SELECT 'datasetVersion', fs.source_version_id, 'featureSet', fs.id, 'source' FROM feature_sets fs WHERE fs.source_version_id IS NOT NULL AND (fs.id = ANY($1::uuid[]) OR fs.source_version_id = ANY($1::uuid[]))
   UNION ALL SELECT 'featureSet', fs.id, 'datasetVersion', fs.materialized_version_id, 'materialized' FROM feature_sets fs WHERE fs.materialized_version_id IS NOT NULL AND (fs.id = ANY($1::uuid[]) OR fs.materialized_version_id = ANY($1::uuid[]))
-  UNION ALL SELECT 'recipe', fs.recipe_id, 'featureSet', fs.id, 'computes' FROM feature_sets fs WHERE fs.recipe_id IS NOT NULL AND (fs.id = ANY($1::uuid[]) OR fs.recipe_id = ANY($1::uuid[]))`;
+  UNION ALL SELECT 'recipe', fs.recipe_id, 'featureSet', fs.id, 'computes' FROM feature_sets fs WHERE fs.recipe_id IS NOT NULL AND (fs.id = ANY($1::uuid[]) OR fs.recipe_id = ANY($1::uuid[]))
+  UNION ALL SELECT 'modelVersion', mv.v::uuid, 'deployment', d.id, 'serves' FROM deployments d,
+    jsonb_array_elements(coalesce(d.traffic->'routes', '[]') || coalesce(d.traffic->'shadow', '[]')) AS r(route), jsonb_array_elements_text(r.route->'modelVersionIds') AS mv(v)
+    WHERE d.id = ANY($1::uuid[]) OR mv.v = ANY($1::text[])
+  UNION ALL SELECT 'deployment', (v.source->>'deploymentId')::uuid, 'datasetVersion', v.id, 'logged' FROM dataset_versions v
+    WHERE v.source->>'kind' = 'predictionLog' AND (v.id = ANY($1::uuid[]) OR v.source->>'deploymentId' = ANY($1::text[]))
+  UNION ALL SELECT 'pipelineRun', po.pipeline_run_id, po.kind, po.id, po.rel FROM (${PIPELINE_OUTPUTS}) po WHERE po.pipeline_run_id = ANY($1::uuid[]) OR po.id = ANY($1::uuid[])`;
 
 export async function nodeKindOf(db: Db, id: string): Promise<LineageNode | null> {
   for (const kind of Object.keys(LOOKUP) as NodeKind[]) {

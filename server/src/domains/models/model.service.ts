@@ -17,6 +17,8 @@ export interface ModelArtifact {
   format: 1;
   signature: { features: { name: string; dtype: string }[]; target: string; task: string; classes?: string[] };
   recipeId: string | null;
+  /** The recipe as fitted when the model was trained (absent in artifacts written before it was kept). */
+  fitted?: unknown;
   metrics: Record<string, number>;
   saved: unknown;
 }

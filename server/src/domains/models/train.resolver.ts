@@ -10,7 +10,8 @@ import { accessRecipe, fittedOf } from "../recipes/recipe.service";
 import { ArtifactEntity } from "../runs/artifact.entity";
 import { accessRun, checkRunNames } from "../runs/run.service";
 import { accessModelVersion } from "./model.service";
-import { HYPERPARAMETER_SEARCH, type SearchPayload } from "./hpo.tasks";
+import { EarlyStoppingEnum, HalvingInput } from "./hpo.inputs";
+import { checkSearchSettings, enqueueSearch } from "./hpo.service";
 import { trialModels } from "./hpo.space";
 import { enqueueTraining } from "./train.service";
 import { EVALUATE_MODEL, type TrainPayload } from "./train.tasks";
@@ -193,6 +194,8 @@ export class SearchInput {
   @Field(() => String, { defaultValue: "val_loss", description: "Per-epoch metric to optimise." }) metric: string;
   @Field(() => Boolean, { defaultValue: false }) maximize: boolean;
   @Field(() => Boolean, { defaultValue: true, description: "Stop trials worse than the median of finished ones at the same epoch." }) medianStopping: boolean;
+  @Field(() => EarlyStoppingEnum, { nullable: true, description: "Overrides medianStopping when given." }) earlyStopping?: EarlyStoppingEnum | null;
+  @Field(() => HalvingInput, { nullable: true }) halving?: HalvingInput | null;
 }
 
 @Resolver()
@@ -204,39 +207,28 @@ export class SearchResolver {
     const viewer = viewerOf(ctx);
     const base = await prepareTraining(ctx, input);
     const models = trialModels(input.model ?? { kind: "mlp" }, search.space, search.strategy, search.trials, input.seed);
-    if (search.maxConcurrent < 1 || search.maxConcurrent > 16) throw badInput("maxConcurrent: 1 to 16");
-    if (!/^[\w.]{1,100}$/.test(search.metric)) throw badInput("metric: a per-epoch metric name such as val_loss");
-    const job = await ctx.app.db.transaction(async (tx) => {
-      await tx.query(`INSERT INTO experiments (project_id, name) VALUES ($1, $2) ON CONFLICT (project_id, name) DO NOTHING`, [input.projectId, input.experiment]);
-      const [run] = await tx.query(
-        `INSERT INTO runs (project_id, experiment_id, name, tags, created_by_id)
-         SELECT $1, e.id, $3, $4, $5 FROM experiments e WHERE e.project_id = $1 AND e.name = $2 RETURNING id`,
-        [input.projectId, input.experiment, input.runName ?? `search-${new Date().toISOString().slice(0, 19)}`, { kind: "search" }, viewer.userId],
-      );
-      const payload: SearchPayload = {
-        parentRunId: run.id,
-        experiment: input.experiment,
-        createdById: viewer.userId,
-        models,
-        base,
-        maxConcurrent: search.maxConcurrent,
-        metric: search.metric,
-        direction: search.maximize ? "maximize" : "minimize",
-        earlyStopping: search.medianStopping ? "median" : "none",
-        maxAttempts: ctx.app.config.worker.maxAttempts,
-      };
-      const { job } = await enqueueJob(tx, {
+    const earlyStopping = search.earlyStopping ?? (search.medianStopping ? "median" : "none");
+    const halving = checkSearchSettings({ ...search, earlyStopping }, (base.spec.model as { epochs?: number }).epochs, search.space.map((d) => d.name));
+    const { job } = await ctx.app.db.transaction((tx) =>
+      enqueueSearch(tx, {
         projectId: input.projectId,
-        kind: HYPERPARAMETER_SEARCH,
-        payload: payload as unknown as Record<string, unknown>,
-        idempotencyKey: input.idempotencyKey ?? null,
+        experiment: input.experiment,
+        runName: input.runName ?? null,
         createdById: viewer.userId,
-        maxAttempts: 1,
-      });
-      await tx.query("UPDATE runs SET job_id = $2 WHERE id = $1", [run.id, job.id]);
-      await recordAudit(tx, { projectId: input.projectId, actorId: viewer.userId, action: "model.search", targetType: "run", targetId: run.id, data: { jobId: job.id, trials: models.length }, requestId: ctx.requestId });
-      return job;
-    });
+        payload: {
+          models,
+          base,
+          maxConcurrent: search.maxConcurrent,
+          metric: search.metric,
+          direction: search.maximize ? "maximize" : "minimize",
+          earlyStopping,
+          halving,
+          maxAttempts: ctx.app.config.worker.maxAttempts,
+        },
+        idempotencyKey: input.idempotencyKey ?? null,
+        requestId: ctx.requestId,
+      }),
+    );
     return Object.assign(new JobType(), job);
   }
 }

@@ -100,7 +100,10 @@ export function modelTasks(store: ArtifactStore, config: Config): TaskHandlers {
         await ctx.db.query(`UPDATE runs SET tags = tags || $2::jsonb WHERE id = $1`, [runId, { backend: result.backend, stopReason: result.stopReason }]);
         const finalPoints = Object.entries(metrics).filter(([, v]) => Number.isFinite(v)).map(([key, value]) => ({ key: `final.${key}`, value, step: result.epochsRun }));
         if (finalPoints.length) await appendMetrics(ctx.db, runId, finalPoints);
-        const artifact: ModelArtifact = { format: 1, signature: result.model.signature as ModelArtifact["signature"], recipeId: ctx.payload.recipeId, metrics, saved: result.model };
+        // The fitted recipe travels inside the artifact: refitting the recipe later must not
+        // change what this model's serving graph computes.
+        const fitted = ctx.payload.recipeId ? fittedOf(await ctx.db.getRepository(RecipeEntity).findOneByOrFail({ id: ctx.payload.recipeId, projectId: ctx.projectId })) : null;
+        const artifact: ModelArtifact = { format: 1, signature: result.model.signature as ModelArtifact["signature"], recipeId: ctx.payload.recipeId, fitted, metrics, saved: result.model };
         const saved = await saveArtifact(ctx.db, store, { projectId: ctx.projectId, runId, name: "model.json", kind: "model", contentType: "application/json", content: [JSON.stringify(artifact)] });
         if (result.validation) {
           await saveArtifact(ctx.db, store, { projectId: ctx.projectId, runId, name: "validation-evaluation.json", kind: "evaluation", contentType: "application/json", content: [JSON.stringify(result.validation)] });

@@ -56,13 +56,23 @@ export class RecipeResolver {
     return asType(await createRecipe(ctx.app.db, viewerOf(ctx), projectId, name, steps, ctx.requestId));
   }
 
-  @Mutation(() => JobType, { description: "Learns the recipe's parameters (means, categories, vocabularies) from a dataset version." })
-  async fitRecipe(@Arg("recipeId", () => ID) recipeId: string, @Arg("versionId", () => ID) versionId: string, @Ctx() ctx: Context): Promise<JobType> {
+  @Mutation(() => JobType, {
+    description:
+      "Learns the recipe's parameters (means, categories, vocabularies) from a dataset version. With `outputDataset`, the same job also applies the fitted recipe to that version into a new version of `outputDataset` (one pass over the data instead of fitRecipe then applyRecipe).",
+  })
+  async fitRecipe(
+    @Arg("recipeId", () => ID) recipeId: string,
+    @Arg("versionId", () => ID) versionId: string,
+    @Ctx() ctx: Context,
+    @Arg("outputDataset", () => String, { nullable: true }) outputDataset?: string | null,
+  ): Promise<JobType> {
     const viewer = viewerOf(ctx);
     const recipe = await accessRecipe(ctx.app.db, viewer, recipeId, "editor");
     const version = await accessVersion(ctx.app.db, viewer, versionId);
     if (version.projectId !== recipe.projectId) throw badInput("the dataset version belongs to another project");
-    return this.enqueue(ctx, recipe.projectId, FIT_RECIPE, { recipeId, versionId }, "recipe.fit", recipeId);
+    if (outputDataset == null) return this.enqueue(ctx, recipe.projectId, FIT_RECIPE, { recipeId, versionId }, "recipe.fit", recipeId);
+    const dataset = await ctx.app.db.transaction((tx) => ensureDataset(tx, recipe.projectId, outputDataset));
+    return this.enqueue(ctx, recipe.projectId, FIT_RECIPE, { recipeId, versionId, outputDatasetId: dataset.id }, "recipe.fit", recipeId);
   }
 
   @Mutation(() => JobType, { description: "Runs the fitted recipe over a dataset version into a new version of `outputDataset`." })

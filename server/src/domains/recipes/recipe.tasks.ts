@@ -19,6 +19,8 @@ const WORK = path.join(__dirname, "recipe.work.ts");
 export interface FitPayload {
   recipeId: string;
   versionId: string;
+  /** When set, the same job also applies the fitted recipe to the version into this dataset. */
+  outputDatasetId?: string | null;
 }
 
 export interface ApplyPayload {
@@ -38,13 +40,46 @@ export function recipeTasks(store: ArtifactStore, config: Config): TaskHandlers 
   const fit = async (ctx: TaskContext<FitPayload>) => {
     const recipe = await ctx.db.getRepository(RecipeEntity).findOneByOrFail({ id: ctx.payload.recipeId, projectId: ctx.projectId });
     const steps = recipe.steps as RecipeStep[];
-    const { file } = await fileOf(ctx, ctx.payload.versionId);
+    const { version, file } = await fileOf(ctx, ctx.payload.versionId);
     const refs: Record<string, string> = {};
     for (const v of await referencedVersions(ctx.db, ctx.projectId, steps)) refs[v.id] = await store.localPath((await versionArtifact(ctx.db, v)).sha256);
-    await ctx.progress(0.1, `fitting ${steps.length} steps`);
-    const fitted = await runInSubprocess<unknown, FittedRecipe>(WORK, "fitOnFile", { file, steps, refs }, { signal: ctx.signal });
-    await saveFitted(ctx.db, recipe.id, ctx.payload.versionId, fitted);
-    return { recipeId: recipe.id, columns: fitted.outputSchema.length, rowApplicable: fitted.rowApplicable };
+    const outputDatasetId = ctx.payload.outputDatasetId;
+    if (!outputDatasetId) {
+      await ctx.progress(0.1, `fitting ${steps.length} steps`);
+      const fitted = await runInSubprocess<unknown, FittedRecipe>(WORK, "fitOnFile", { file, steps, refs }, { signal: ctx.signal });
+      await saveFitted(ctx.db, recipe.id, ctx.payload.versionId, fitted);
+      return { recipeId: recipe.id, columns: fitted.outputSchema.length, rowApplicable: fitted.rowApplicable };
+    }
+    // Fit and apply in one pass: the output is stored first, then the fitted recipe, so a
+    // failure in between leaves the recipe as it was; a retry lands on the same version
+    // (same content, same hash).
+    return withTempDir(config.dataDir, "fit-apply-", async (tmp) => {
+      const out = path.join(tmp, "out.parquet");
+      await ctx.progress(0.1, `fitting ${steps.length} steps and applying them to ${version.rowCount} rows`);
+      const { fitted, converted } = await runInSubprocess<unknown, { fitted: FittedRecipe; converted: Converted }>(WORK, "fitApplyToFile", { file, steps, refs, out }, { signal: ctx.signal });
+      await ctx.progress(0.8, "storing");
+      const created = await storeOutput(ctx, recipe, version, outputDatasetId, out, converted, version.id);
+      await saveFitted(ctx.db, recipe.id, ctx.payload.versionId, fitted);
+      return { recipeId: recipe.id, columns: fitted.outputSchema.length, rowApplicable: fitted.rowApplicable, ...created };
+    });
+  };
+
+  /** The applied output as a new version of `outputDatasetId`, with its lineage. */
+  const storeOutput = async (ctx: TaskContext<unknown>, recipe: RecipeEntity, version: DatasetVersionEntity, outputDatasetId: string, out: string, converted: Converted, fittedOnVersionId: string | null) => {
+    const blob = await store.put(createReadStream(out));
+    const { version: created, created: isNew } = await registerVersion(ctx.db, {
+      projectId: ctx.projectId,
+      datasetId: outputDatasetId,
+      sha256: blob.sha256,
+      byteSize: blob.byteSize,
+      schema: converted.schema,
+      rowCount: converted.rowCount,
+      source: { kind: "recipe", recipeId: recipe.id, recipe: recipe.name, inputVersionId: version.id },
+      tags: [],
+      parentVersionIds: [version.id, ...(fittedOnVersionId && fittedOnVersionId !== version.id ? [fittedOnVersionId] : [])],
+      recipeId: recipe.id,
+    });
+    return { versionId: created.id, version: created.version, created: isNew, rowCount: converted.rowCount };
   };
 
   const apply = async (ctx: TaskContext<ApplyPayload>) => {
@@ -56,20 +91,7 @@ export function recipeTasks(store: ArtifactStore, config: Config): TaskHandlers 
       await ctx.progress(0.1, `applying ${recipe.name} to ${version.rowCount} rows`);
       const converted = await runInSubprocess<unknown, Converted>(WORK, "applyToFile", { file, fitted, out }, { signal: ctx.signal });
       await ctx.progress(0.8, "storing");
-      const blob = await store.put(createReadStream(out));
-      const { version: created, created: isNew } = await registerVersion(ctx.db, {
-        projectId: ctx.projectId,
-        datasetId: ctx.payload.outputDatasetId,
-        sha256: blob.sha256,
-        byteSize: blob.byteSize,
-        schema: converted.schema,
-        rowCount: converted.rowCount,
-        source: { kind: "recipe", recipeId: recipe.id, recipe: recipe.name, inputVersionId: version.id },
-        tags: [],
-        parentVersionIds: [version.id, ...(recipe.fittedOnVersionId && recipe.fittedOnVersionId !== version.id ? [recipe.fittedOnVersionId] : [])],
-        recipeId: recipe.id,
-      });
-      return { versionId: created.id, version: created.version, created: isNew, rowCount: converted.rowCount };
+      return storeOutput(ctx, recipe, version, ctx.payload.outputDatasetId, out, converted, recipe.fittedOnVersionId);
     });
   };
 

@@ -3,7 +3,7 @@ import type { Converted } from "../datasets/ingest.work";
 import { readParquetFile } from "../datasets/parquet";
 import { schemaOf } from "../datasets/profile.work";
 import { writeParquet } from "../datasets/sources/write-parquet";
-import { applyBatch, fitRecipe, type FittedRecipe, type RecipeStep } from "./engine";
+import { applyBatch, fitAndApply, fitRecipe, type FittedRecipe, type RecipeStep } from "./engine";
 
 // Runs in a task subprocess (see platform/subprocess.ts): polars calls block the thread.
 
@@ -28,4 +28,14 @@ export async function applyToFile(input: { file: string; fitted: FittedRecipe; o
   const df = applyBatch(readParquetFile(input.file), input.fitted);
   writeParquet(df, input.out);
   return { schema: schemaOf(df), rowCount: df.height };
+}
+
+/**
+ * Fit, then the same job's apply: the fitting pass already computes the transformed frame
+ * (see engine fitAndApply), so writing it costs one pass over the data instead of two.
+ */
+export async function fitApplyToFile(input: { file: string; steps: RecipeStep[]; refs: RefFiles; out: string }): Promise<{ fitted: FittedRecipe; converted: Converted }> {
+  const { fitted, output } = fitAndApply(readParquetFile(input.file), input.steps, resolver(input.refs));
+  writeParquet(output, input.out);
+  return { fitted, converted: { schema: schemaOf(output), rowCount: output.height } };
 }

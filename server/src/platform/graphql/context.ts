@@ -17,6 +17,8 @@ export interface AppServices {
   live: LiveHub;
   artifacts: ArtifactStore;
   log: Logger;
+  /** For components that keep connections of their own (e.g. the prediction log's COPY writer). */
+  databaseUrl: string;
 }
 
 export interface Context {

@@ -7,7 +7,8 @@ import { compileExpr } from "./expr-polars";
 import type { FittedStep } from "./fitted";
 import { applyGroupBy, applyJoin, applyRolling } from "./batch-reshape";
 import { applyFlattenJson, applyTextHash } from "./batch-text";
-import { castExpr, columnTypes, plType, typedLit } from "./polars-types";
+import { exprColumns } from "./expr";
+import { castExpr, columnTypes, plType, typedLit, withCanonical } from "./polars-types";
 import type { DatePart } from "./values";
 
 export function applyStepBatch(df: DataFrame, step: FittedStep): DataFrame {
@@ -21,10 +22,14 @@ export function applyStepBatch(df: DataFrame, step: FittedStep): DataFrame {
       return df.rename(step.mapping);
     case "cast":
       return df.withColumns(castExpr(col(step.column), step.from, step.to).alias(step.column));
-    case "filter":
-      return df.filter(compileExpr(step.where, columnTypes(df)));
-    case "derive":
-      return df.withColumns(compileExpr(step.expr, columnTypes(df)).cast(plType(step.dtype)).alias(step.column));
+    case "filter": {
+      const input = withCanonical(df, exprColumns(step.where));
+      return input.filter(compileExpr(step.where, columnTypes(input)));
+    }
+    case "derive": {
+      const input = withCanonical(df, exprColumns(step.expr));
+      return input.withColumns(compileExpr(step.expr, columnTypes(input)).cast(plType(step.dtype)).alias(step.column));
+    }
     case "fillNull":
       return df.withColumns(
         ...step.fills.map((fill) =>
@@ -37,14 +42,8 @@ export function applyStepBatch(df: DataFrame, step: FittedStep): DataFrame {
       return df.dropNulls(step.columns);
     case "clip":
       return df.withColumns(clipExpr(step.column, step.min, step.max, step.dtype).alias(step.column));
-    case "oneHot": {
-      const codes = categoryCodes(step.column, columnTypes(df).get(step.column), step.categories, -1);
-      const out = df.withColumns(
-        ...step.columns.map((name, i) => codes.eq(pl.lit(i)).fillNull(false).cast(pl.Int64).alias(name)),
-        col(step.column).isNotNull().and(codes.eq(pl.lit(-1))).cast(pl.Int64).alias(step.otherColumn),
-      );
-      return step.dropOriginal ? out.drop(step.column) : out;
-    }
+    case "oneHot":
+      return applyOneHot(df, step);
     case "ordinalEncode": {
       const codes = categoryCodes(step.column, columnTypes(df).get(step.column), step.categories, step.unknown);
       return df.withColumns(codes.alias(step.column));
@@ -76,6 +75,56 @@ export function applyStepBatch(df: DataFrame, step: FittedStep): DataFrame {
     case "textHash":
       return applyTextHash(df, step);
   }
+}
+
+const CODE = "__ouro_code";
+
+/**
+ * One 0/1 column per fitted category, in the fitted order, then the catch-all: 1 for a value
+ * that is not a fitted category, 0 for null (as the row path does). The columns are UInt8
+ * (engine type "int"): 8-byte integers cost 8× the memory and most of the time on wide
+ * encodings (52 states × 3M rows: 1.2 GB and ~1 s as Int64), and arithmetic on them reads
+ * them as Int64 again (withCanonical), so results do not depend on the narrow type.
+ * The category codes are computed once and polars' toDummies splits them in one pass.
+ */
+function applyOneHot(df: DataFrame, step: Extract<FittedStep, { op: "oneHot" }>): DataFrame {
+  const names = [...step.columns, step.otherColumn];
+  const dtype = columnTypes(df).get(step.column);
+  let dummies: DataFrame;
+  let dummyOf: (code: number) => string;
+  const extra: Expr[] = [];
+  if (dtype === "string") {
+    // Text: polars splits the column itself (one column per value present, named
+    // column_value); the catch-all is "not null and not a fitted category".
+    dummies = df.select(pl.col(step.column)).toDummies(step.column, { separator: "_", dropNulls: true });
+    dummyOf = (code) => `${step.column}_${String(step.categories[code])}`;
+    const value = pl.col(step.column);
+    extra.push(value.isNotNull().and(value.isIn(step.categories as string[]).not()).cast(pl.UInt8).alias(step.otherColumn));
+  } else {
+    // Ints and booleans: codes first (unseen → the catch-all's code), then split the codes.
+    const other = step.categories.length;
+    dummies = df.select(categoryCodes(step.column, dtype, step.categories, other).alias(CODE)).toDummies(CODE, { separator: "_", dropNulls: true });
+    dummyOf = (code) => `${CODE}_${code}`;
+  }
+  // Renamed in place, then picked by name: an aliasing select or a cast (even to the type a
+  // column already has) copies every column, which on 52 × 3M values is most of the step.
+  const present = new Set(dummies.columns);
+  const coded = extra.length > 0 ? step.columns : names;
+  const renames: Record<string, string> = {};
+  coded.forEach((name, code) => present.has(dummyOf(code)) && (renames[dummyOf(code)] = name));
+  const found = Object.values(renames);
+  const foundSet = new Set(found);
+  const absent = coded.filter((name) => !foundSet.has(name)).map((name) => pl.lit(0).cast(pl.UInt8).alias(name));
+  // Computed columns first, on the input frame, then the split ones beside them: a
+  // withColumns on the wide, differently chunked result costs more than the split itself.
+  let out: DataFrame = absent.length + extra.length > 0 ? df.withColumns(...absent, ...extra) : df; // categories this frame lacks; the catch-all
+  if (found.length > 0) {
+    let split = dummies.rename(renames).select(...found);
+    if (split.dtypes.some((t) => !t.equals(pl.UInt8))) split = split.select(...found.map((name) => pl.col(name).cast(pl.UInt8)));
+    out = pl.concat([out, split], { how: "horizontal" });
+  }
+  const keep = step.dropOriginal ? df.columns.filter((c) => c !== step.column) : df.columns;
+  return out.select(...keep, ...names);
 }
 
 /**

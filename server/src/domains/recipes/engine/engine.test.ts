@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { OuroError } from "../../../platform/errors";
 import { applyBatch } from "./apply-batch";
 import { applyRow } from "./apply-row";
-import { fitRecipe } from "./fit";
+import { fitAndApply, fitRecipe } from "./fit";
 import type { FittedRecipe } from "./fitted";
 import { toRows } from "./polars-types";
 import { parseSteps } from "./steps";
@@ -357,6 +357,94 @@ describe("aggregations (checked by hand on a crafted frame)", () => {
       ["b", "2024-01-01T00:00:00.000Z", 5, 1],
       ["b", "2024-01-03T00:00:00.000Z", 0, 0], // only its own null amount in the window
     ]);
+  });
+});
+
+describe("joins keep the input's rows and order", () => {
+  // Tried: left and inner joins on string, int and bool keys (bool takes polars' join, the
+  // others a hash lookup), keys that miss, null keys, and lookup values of every scalar type,
+  // nulls included.
+  const reference = pl
+    .DataFrame({
+      code: ["a", "b", "c"],
+      num: [10, 20, 30],
+      yes: [true, false, null],
+      n: [1, null, 3],
+      x: [0.5, 1.5, null],
+      flag: [true, null, false],
+      day: ["2024-01-01", null, "2024-02-29"],
+    })
+    .withColumns(pl.col("num").cast(pl.Int64), pl.col("n").cast(pl.Int64), pl.col("day").str.strptime(pl.Date, "%Y-%m-%d"));
+  const input = pl
+    .DataFrame({ code: ["b", "zz", null, "a", "c", "a"], num: [20, 99, null, 10, 30, 10], yes: [false, null, null, true, false, true] })
+    .withColumns(pl.col("num").cast(pl.Int64));
+  const resolve = (id: string) => (id === "ref" ? reference : noRefs(id));
+
+  it("matches the expected rows and the row path", () => {
+    for (const key of ["code", "num", "yes"] as const) {
+      for (const how of ["left", "inner"] as const) {
+        const columns = ["n", "x", "flag", "day"];
+        const fitted = fit(input, [{ op: "join", with: "ref", on: key, how, columns }], resolve);
+        const rows = toRows(applyBatch(input, fitted));
+        // By hand: each input row in order, with the reference row whose key equals its key.
+        const refRows = toRows(reference);
+        const expected = toRows(input).flatMap((row) => {
+          const match = row[key] === null ? undefined : refRows.find((r) => r[key] === row[key]);
+          if (!match && how === "inner") return [];
+          return [{ ...row, ...Object.fromEntries(columns.map((c) => [c, match ? match[c] : null])) }];
+        });
+        expect(rows, `${key} ${how}`).toEqual(expected);
+        expectParity(input, fitted);
+      }
+    }
+  });
+});
+
+describe("fitting and applying in one pass", () => {
+  it("gives the fitted recipe and exactly the frame applyBatch gives for it", () => {
+    for (const [input, steps, resolve] of [[penguins, PENGUIN_RECIPE, refs], [weather, WEATHER_RECIPE, noRefs]] as const) {
+      const { fitted, output } = fitAndApply(input(), parseSteps(steps), resolve);
+      expect(JSON.parse(JSON.stringify(fitted))).toEqual(JSON.parse(JSON.stringify(fitRecipe(input(), parseSteps(steps), resolve))));
+      const applied = applyBatch(input(), fitted);
+      expect(output.columns).toEqual(applied.columns);
+      expect(output.dtypes.map(String)).toEqual(applied.dtypes.map(String));
+      expect(toRows(output)).toEqual(toRows(applied));
+    }
+  });
+});
+
+describe("one-hot columns are stored narrow (UInt8) but compute as int", () => {
+  // Tried: arithmetic that would wrap around in 8 unsigned bits (0 - 1), a filter on it, a
+  // join keyed on a one-hot column (the lookup's key is Int64) and a sum in a groupBy.
+  const reference = pl.DataFrame({ flag: [0, 1], meaning: ["no", "yes"] }).withColumns(pl.col("flag").cast(pl.Int64));
+  const steps = [
+    { op: "oneHot", column: "Island", dropOriginal: false },
+    { op: "derive", column: "minus_one", expr: op("-", col("Island_Dream"), lit(1)) },
+    { op: "filter", where: op("<", op("-", col("Island_Biscoe"), lit(1)), lit(1)) },
+    { op: "join", with: "flags", on: { left: "Island_Dream", right: "flag" }, how: "left" },
+  ];
+  const resolve = (id: string) => (id === "flags" ? reference : noRefs(id));
+
+  it("agrees with the row path, never wraps around, and joins on an int key", () => {
+    const fitted = fit(penguins().select("Island", "Species"), steps, resolve);
+    const batch = applyBatch(penguins().select("Island", "Species"), fitted);
+    expect(batch.getColumn("Island_Torgersen").dtype.variant).toBe("UInt8"); // not read by a later step
+    expect(fitted.outputSchema.find((f) => f.name === "Island_Torgersen")?.dtype).toBe("int");
+    const rows = toRows(batch);
+    expect(new Set(rows.map((r) => r.minus_one))).toEqual(new Set([-1, 0]));
+    expect(rows.every((r) => r.meaning === (r.Island_Dream === 1 ? "yes" : "no"))).toBe(true);
+    expectParity(penguins().select("Island", "Species"), fitted);
+    const days = weather().select("weather");
+    const sums = toRows(
+      applyBatch(days, fit(days, [
+        { op: "derive", column: "all", expr: lit(1) },
+        { op: "oneHot", column: "weather" },
+        { op: "groupBy", by: ["all"], aggs: [{ column: "weather_rain", fn: "sum" }, { column: "weather_rain", fn: "max" }] },
+      ])),
+    );
+    const rain = days.filter(pl.col("weather").eq(pl.lit("rain"))).height;
+    expect(rain).toBeGreaterThan(255); // a sum in 8 bits would overflow
+    expect(sums).toEqual([{ all: 1, weather_rain_sum: rain, weather_rain_max: 1 }]);
   });
 });
 

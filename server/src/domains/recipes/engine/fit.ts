@@ -15,6 +15,16 @@ import type { RecipeStep } from "./steps";
 export type { RefResolver } from "./fit-context";
 
 export function fitRecipe(df: DataFrame, steps: RecipeStep[], refs: RefResolver): FittedRecipe {
+  return fitAndApply(df, steps, refs).fitted;
+}
+
+/**
+ * Fits, and returns beside the fitted recipe the training frame transformed by it. Fitting
+ * applies each learned step to learn the next one, so at the end it holds exactly what
+ * applyBatch(df, fitted) would compute (same functions, same order, same input types): a
+ * caller that wants both gets the second for free instead of a second pass over the data.
+ */
+export function fitAndApply(df: DataFrame, steps: RecipeStep[], refs: RefResolver): { fitted: FittedRecipe; output: DataFrame } {
   const input = normalizeFrame(df);
   const optional = optionalColumns(steps);
   const inputSchema: InputField[] = fieldsOf(input).map((f) => ({ ...f, optional: optional.has(f.name) }));
@@ -31,13 +41,14 @@ export function fitRecipe(df: DataFrame, steps: RecipeStep[], refs: RefResolver)
       throw badInput(`step ${index} (${step.op}) failed on the data: ${(err as Error).message}`, { step: index, op: step.op });
     }
   });
-  return {
+  const recipe: FittedRecipe = {
     formatVersion: FORMAT_VERSION,
     steps: fitted,
     inputSchema,
     outputSchema: fieldsOf(current),
     rowApplicable: fitted.every(isRowApplicable),
   };
+  return { fitted: recipe, output: current };
 }
 
 /**

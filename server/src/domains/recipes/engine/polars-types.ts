@@ -64,6 +64,22 @@ export function canonical(expr: Expr, actual: DataType): Expr {
   return isScalarDtype(dtype) && !actual.equals(plType(dtype)) ? expr.cast(plType(dtype)) : expr;
 }
 
+/**
+ * The frame with the named columns in their canonical physical type. Steps that compute on
+ * columns (derive, filter, join keys) go through it, so a narrower integer column (one-hot
+ * output is UInt8) never changes a result: 0 - 1 is -1, not 255. No copy when all are canonical.
+ */
+export function withCanonical(df: DataFrame, names: readonly string[]): DataFrame {
+  const types = new Map(df.getColumns().map((s) => [s.name, s.dtype]));
+  const casts = [...new Set(names)].flatMap((name) => {
+    const actual = types.get(name);
+    if (actual === undefined) return [];
+    const dtype = dtypeOf(actual);
+    return isScalarDtype(dtype) && !actual.equals(plType(dtype)) ? [pl.col(name).cast(plType(dtype))] : [];
+  });
+  return casts.length > 0 ? df.withColumns(...casts) : df;
+}
+
 export function fieldsOf(df: DataFrame): Field[] {
   return df.getColumns().map((series) => ({
     name: series.name,

@@ -1,0 +1,108 @@
+// A model version made ready to answer: its network loaded, its fitted recipe, and the
+// input contract callers must meet. Loaded once per process and shared by every endpoint
+// and route that names the version.
+import type { ArtifactStore } from "../../../platform/artifacts";
+import type { Db } from "../../../platform/db";
+import { OuroError } from "../../../platform/errors";
+import type { ModelArtifact } from "../../models/model.service";
+import { ModelEntity } from "../../models/model.entity";
+import { ModelVersionEntity } from "../../models/model-version.entity";
+import type { InputField } from "../../recipes/engine/dtypes";
+import type { FittedRecipe } from "../../recipes/engine/fitted";
+import { RecipeEntity } from "../../recipes/recipe.entity";
+import { ArtifactEntity } from "../../runs/artifact.entity";
+import { loadModel, predictMatrix, type LoadedModel } from "../../models/training/serialize";
+import type { ModelSignature } from "../../models/training/saved-model";
+
+export interface Servable {
+  versionId: string;
+  projectId: string;
+  model: string;
+  version: number;
+  loaded: LoadedModel;
+  /** Raw model outputs for a row-major float32 matrix (see predictMatrix). */
+  score(x: Float32Array, rows: number): Float32Array;
+  signature: ModelSignature;
+  fitted: FittedRecipe | null;
+  /** What one request row must carry (the recipe's inputs, or the model's features without a recipe). */
+  inputs: InputField[];
+  features: string[];
+}
+
+async function readJson(store: ArtifactStore, sha256: string): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of await store.open(sha256)) chunks.push(c as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+}
+
+export async function loadServable(db: Db, store: ArtifactStore, versionId: string): Promise<Servable> {
+  const version = await db.getRepository(ModelVersionEntity).findOneBy({ id: versionId });
+  if (!version?.artifactId) throw new OuroError("NOT_FOUND", `model version ${versionId} not found or has no model file`);
+  const [model, artifact] = await Promise.all([
+    db.getRepository(ModelEntity).findOneByOrFail({ id: version.modelId }),
+    db.getRepository(ArtifactEntity).findOneByOrFail({ id: version.artifactId }),
+  ]);
+  const content = (await readJson(store, artifact.sha256)) as ModelArtifact;
+  let fitted = (content.fitted ?? null) as FittedRecipe | null;
+  if (!fitted && content.recipeId) {
+    const recipe = await db.getRepository(RecipeEntity).findOneBy({ id: content.recipeId });
+    fitted = (recipe?.fitted ?? null) as FittedRecipe | null;
+    if (!fitted) throw new OuroError("CONFLICT", `model version ${versionId} needs recipe ${content.recipeId}, which is not fitted`);
+  }
+  if (fitted && !fitted.rowApplicable) throw new OuroError("CONFLICT", `model version ${versionId}'s recipe needs whole datasets (groupBy, rolling, forward fill) and cannot serve single rows`);
+  const loaded = await loadModel(content.saved);
+  const signature = loaded.saved.signature;
+  const features = signature.features.map((f) => f.name);
+  if (fitted) {
+    // The recipe was fitted on data with the target in it; at serving time the target is
+    // what we are asked for, so it is neither required nor accepted from callers. Columns
+    // the recipe drops before anything reads them (leading drop steps) are not required.
+    const unused = new Set([signature.target]);
+    for (const step of fitted.steps) {
+      if (step.op !== "drop") break;
+      for (const c of (step as { columns: string[] }).columns) unused.add(c);
+    }
+    fitted = { ...fitted, inputSchema: fitted.inputSchema.map((f) => (unused.has(f.name) ? { ...f, optional: true, nullable: true } : f)) };
+  }
+  const inputs: InputField[] = fitted
+    ? fitted.inputSchema.filter((f) => f.name !== signature.target)
+    : features.map((name) => ({ name, dtype: "float", nullable: false, optional: false }));
+  return { versionId, projectId: version.projectId, model: model.name, version: version.version, loaded, score: (x, rows) => predictMatrix(loaded, x, rows), signature, fitted, inputs, features };
+}
+
+/**
+ * Servables by version id. Concurrent requests for one version share one load; a version
+ * that fails to load is remembered briefly, so a broken artifact costs one attempt per
+ * interval rather than one per request, and never affects other versions.
+ */
+export class ServableCache {
+  private readonly entries = new Map<string, { value: Promise<Servable>; failedAt?: number }>();
+
+  constructor(
+    private readonly load: (versionId: string) => Promise<Servable>,
+    private readonly retryFailedAfterMs = 5000,
+  ) {}
+
+  get(versionId: string): Promise<Servable> {
+    const entry = this.entries.get(versionId);
+    if (entry && (entry.failedAt === undefined || Date.now() - entry.failedAt < this.retryFailedAfterMs)) return entry.value;
+    const value = this.load(versionId);
+    const fresh: { value: Promise<Servable>; failedAt?: number } = { value };
+    this.entries.set(versionId, fresh);
+    value.catch(() => (fresh.failedAt = Date.now()));
+    return value;
+  }
+
+  /** Frees versions no endpoint names any more. */
+  retain(keep: Set<string>): void {
+    for (const [id, entry] of this.entries) {
+      if (keep.has(id)) continue;
+      this.entries.delete(id);
+      entry.value.then((s) => s.loaded.dispose()).catch(() => undefined);
+    }
+  }
+
+  loadedIds(): string[] {
+    return [...this.entries.keys()];
+  }
+}

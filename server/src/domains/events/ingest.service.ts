@@ -1,0 +1,191 @@
+import type { Viewer } from "../../platform/auth";
+import { OuroError } from "../../platform/errors";
+import type { AppServices } from "../../platform/graphql/context";
+import { applyEvents, sweepBuckets } from "./apply";
+import type { EventSourceEntity } from "./event.entity";
+import { accessEventSource } from "./event-source.service";
+import { type GoodEvent, type Rejection, validateEvents } from "./validate";
+
+export interface IngestResult {
+  accepted: number;
+  /** Events whose id was already stored (or came earlier in the batch): not counted again. */
+  duplicates: number;
+  rejected: Rejection[];
+  /** Entities whose online values were recomputed (with the batches committed together). */
+  entitiesUpdated: number;
+  watermark: Date | null;
+}
+
+/** Most new day partitions one batch may create; events on further days are refused. */
+const MAX_NEW_PARTITIONS = 32;
+/** Events committed together at most: batches waiting for the same feature set are grouped. */
+const MAX_GROUP_EVENTS = 20_000;
+const SWEEP_EVERY_MS = 60_000;
+/** Transactions of one feature set at once per process: they store in parallel, then take turns on the windows. */
+const LANES = 3;
+const DAY_MS = 86_400_000;
+
+const dayOf = (ms: number) => Math.floor(ms / DAY_MS);
+const partitionName = (day: number) => `events_p${new Date(day * DAY_MS).toISOString().slice(0, 10).replace(/-/g, "")}`;
+
+interface Waiting {
+  source: EventSourceEntity;
+  good: GoodEvent[];
+  resolve(r: { fresh: number; entities: number; watermark: Date | null }): void;
+  reject(err: unknown): void;
+}
+
+interface Queue {
+  waiting: Waiting[];
+  running: number;
+  lastSweep: number;
+}
+
+/**
+ * Validates, deduplicates and stores batches of events and brings the online values of the
+ * entities they touch up to date.
+ *
+ * Group commit: a process runs at most LANES transactions of one feature set at once; batches
+ * that arrive while they are busy wait and are then applied together in one transaction (up
+ * to MAX_GROUP_EVENTS), so under load the fixed cost of a transaction and its statements is
+ * shared. The lanes store events in parallel and take turns on the window update (apply.ts). A batch is applied
+ * entirely or not at all, and its answer comes after the commit: an accepted event is in the
+ * online store when the client hears so.
+ *
+ * Backpressure: at most `maxInFlight` batches per process are being validated, waiting or
+ * applied; one more gets RATE_LIMITED (HTTP 429 with Retry-After) before anything is read or
+ * written, so memory stays bounded whatever the burst.
+ */
+export class EventIngestor {
+  private inFlight = 0;
+  private readonly partitions = new Set<string>();
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(private readonly app: AppServices) {}
+
+  get busy(): number {
+    return this.inFlight;
+  }
+
+  async ingest(viewer: Viewer, featureSetId: string, events: unknown[]): Promise<IngestResult> {
+    const { maxInFlight, maxEventsPerBatch, retryAfterSeconds } = this.app.config.events;
+    if (events.length > maxEventsPerBatch) throw new OuroError("PAYLOAD_TOO_LARGE", `at most ${maxEventsPerBatch} events per batch, got ${events.length}`);
+    if (this.inFlight >= maxInFlight) {
+      throw new OuroError("RATE_LIMITED", `event ingestion is at capacity (${maxInFlight} batches in flight); retry after ${retryAfterSeconds} s`, { retryAfterSeconds });
+    }
+    this.inFlight++;
+    try {
+      const { featureSet, source } = await accessEventSource(this.app.db, viewer, featureSetId, "editor");
+      const checked = validateEvents(events, source, featureSet.entityKeys, featureSet.timestampColumn!, Date.now());
+      const good = await this.ensurePartitions(checked.good, checked.rejected);
+      const applied = good.length ? await this.enqueue(source, good) : { fresh: 0, entities: 0, watermark: source.watermark };
+      checked.rejected.sort((a, b) => a.index - b.index);
+      return {
+        accepted: applied.fresh,
+        duplicates: checked.duplicateIndexes.length + good.length - applied.fresh,
+        rejected: checked.rejected,
+        entitiesUpdated: applied.entities,
+        watermark: applied.watermark,
+      };
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private enqueue(source: EventSourceEntity, good: GoodEvent[]): Promise<{ fresh: number; entities: number; watermark: Date | null }> {
+    let q = this.queues.get(source.featureSetId);
+    if (!q) this.queues.set(source.featureSetId, (q = { waiting: [], running: 0, lastSweep: Date.now() }));
+    const queue = q;
+    return new Promise((resolve, reject) => {
+      queue.waiting.push({ source, good, resolve, reject });
+      if (queue.running < LANES) void this.drain(source.featureSetId, queue);
+    });
+  }
+
+  private async drain(featureSetId: string, q: Queue): Promise<void> {
+    q.running++;
+    try {
+      while (q.waiting.length) {
+        const group: Waiting[] = [];
+        let size = 0;
+        while (q.waiting.length && (group.length === 0 || size + q.waiting[0].good.length <= MAX_GROUP_EVENTS)) {
+          const w = q.waiting.shift()!;
+          group.push(w);
+          size += w.good.length;
+        }
+        await this.applyGroup(group);
+        if (Date.now() - q.lastSweep > SWEEP_EVERY_MS) {
+          q.lastSweep = Date.now();
+          await this.app.db.transaction((tx) => sweepBuckets(tx, group[0].source)).catch((err: unknown) => this.app.log.warn({ err: (err as Error).message, featureSetId }, "event bucket sweep failed"));
+        }
+      }
+    } finally {
+      q.running--;
+    }
+  }
+
+  private async applyGroup(group: Waiting[]): Promise<void> {
+    // An id sent by two batches of the group belongs to the first; the second sees a duplicate.
+    const owner = new Map<string, Waiting>();
+    const all: GoodEvent[] = [];
+    for (const w of group) {
+      for (const e of w.good) {
+        if (owner.has(e.id)) continue;
+        owner.set(e.id, w);
+        all.push(e);
+      }
+    }
+    try {
+      const source = group[0].source;
+      const { freshIds, entities, watermark } = await this.app.db.transaction((tx) => applyEvents(tx, source, all));
+      for (const w of group) {
+        const fresh = w.good.filter((e) => freshIds.has(e.id) && owner.get(e.id) === w).length;
+        w.resolve({ fresh, entities, watermark });
+      }
+    } catch (err) {
+      for (const w of group) w.reject(err);
+    }
+  }
+
+  /**
+   * Creates the day partitions the batch needs (outside its transaction: an empty partition
+   * is harmless, and DDL would otherwise hold a lock on the parent table for the whole batch).
+   */
+  private async ensurePartitions(good: GoodEvent[], rejected: Rejection[]): Promise<GoodEvent[]> {
+    const dayOfEvent = good.map((e) => dayOf(e.t));
+    const known = new Map<number, boolean>();
+    for (const d of dayOfEvent) if (!known.has(d)) known.set(d, this.partitions.has(partitionName(d)));
+    const days = [...known].filter(([, has]) => !has).map(([d]) => d).sort((a, b) => b - a);
+    const allowed = new Set(days.slice(0, MAX_NEW_PARTITIONS));
+    const kept: GoodEvent[] = [];
+    good.forEach((e, i) => {
+      const d = dayOfEvent[i];
+      if (known.get(d) || allowed.has(d)) kept.push(e);
+      else rejected.push({ index: e.index, eventId: e.id, reason: `the batch spans more than ${MAX_NEW_PARTITIONS} new days; send older days in another batch` });
+    });
+    for (const d of allowed) {
+      const name = partitionName(d);
+      const from = new Date(d * DAY_MS).toISOString();
+      const to = new Date((d + 1) * DAY_MS).toISOString();
+      try {
+        await this.app.db.query(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF events FOR VALUES FROM ('${from}') TO ('${to}')`);
+      } catch (err) {
+        // Another process created it at the same moment: fine.
+        const code = (err as { code?: string }).code;
+        if (code !== "42P07" && code !== "23505") throw err;
+      }
+      this.partitions.add(name);
+    }
+    return kept;
+  }
+}
+
+const ingestors = new WeakMap<AppServices, EventIngestor>();
+
+/** The process's ingestor (shared by the HTTP route and the GraphQL mutation). */
+export function ingestorOf(app: AppServices): EventIngestor {
+  let i = ingestors.get(app);
+  if (!i) ingestors.set(app, (i = new EventIngestor(app)));
+  return i;
+}
+
