@@ -212,12 +212,13 @@ describe("the Ouro JupyterLab extension in a real browser", () => {
   it("opens a run: params and its metric chart", async () => {
     await treeNode("run", seededRunId).click();
     const view = panel("run", seededRunId);
-    await view.locator('[data-ouro-metric="loss"] canvas').waitFor({ timeout: 30_000 });
-    await expect.poll(() => chartPoints(seededRunId, "loss")).toBe(20);
+    // The chart is drawn as soon as its points arrive over the subscription.
+    await view.locator('[data-ouro-metric="loss"] canvas').waitFor({ state: "attached", timeout: 30_000 });
+    await expect.poll(() => chartPoints(seededRunId, "loss"), { timeout: 45_000 }).toBe(20);
     expect(await view.locator(".ouro-params td").allTextContents()).toEqual(["layers", "2", "lr", "0.01"]);
     expect(await view.locator(".ouro-badge").textContent()).toBe("finished");
     await shot("run-view");
-  }, 60_000);
+  }, 120_000);
 
   it("opens the dataset: schema, preview and profile histograms", async () => {
     await sidebar().locator('[data-ouro-kind="dataset"]').click();

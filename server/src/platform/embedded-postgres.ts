@@ -40,7 +40,10 @@ export async function startEmbeddedPostgres(dir: string, port: number, log: Logg
   const EmbeddedPostgres = ("default" in mod.default ? mod.default.default : mod.default) as EmbeddedPostgresClass;
   // The package stops PostgreSQL on SIGINT/SIGTERM by itself, racing our drain (which still
   // needs the database). Ouro stops it last, in its own shutdown; take the package's hooks off.
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"]) exitHook.unhookEvent(signal);
+  // Its other hooks go too: "beforeExit" (and pm2's "message") end with process.exit(0),
+  // which would replace the process's exit code — a failed test run would exit 0 — and its
+  // "exit" hook, run synchronously, would throw for want of a callback.
+  for (const event of ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message", "exit"]) exitHook.unhookEvent(event);
   const dataDir = path.join(dir, "pg");
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
