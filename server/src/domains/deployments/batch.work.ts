@@ -24,14 +24,9 @@ export async function batchPredictFile(input: BatchPredictInput, report: Subproc
   const loaded = await loadModel(input.saved);
   try {
     const raw = readParquetFile(input.file);
-    const { target } = loaded.saved.signature;
-    // The target may be absent (new data to score) — the recipe treats it as optional.
-    const source = input.fitted && !raw.columns.includes(target) && input.fitted.inputSchema.some((f) => f.name === target)
-      ? raw.withColumns(pl.lit(null).alias(target))
-      : raw;
-    const fitted = input.fitted ? { ...input.fitted, inputSchema: input.fitted.inputSchema.map((f) => (f.name === target ? { ...f, optional: true } : f)) } : null;
     report(0.1, "applying the recipe");
-    const prepared = fitted ? applyBatch(source, fitted) : source;
+    // `fitted` comes from modelForScoring: the target is optional, so new data without it scores.
+    const prepared = input.fitted ? applyBatch(raw, input.fitted) : raw;
     // A recipe that drops rows (filter, dropNulls) breaks the row correspondence: then the
     // output is the prepared frame itself.
     const keptInputColumns = prepared.height === raw.height;

@@ -12,15 +12,12 @@ import { withTempDir } from "../../platform/tmp";
 import { DatasetVersionEntity } from "../datasets/dataset-version.entity";
 import { storeParquetVersion, versionArtifact } from "../datasets/dataset.service";
 import type { Converted } from "../datasets/ingest.work";
-import type { ModelArtifact } from "../models/model.service";
-import { ModelVersionEntity } from "../models/model-version.entity";
-import { RecipeEntity } from "../recipes/recipe.entity";
-import { ArtifactEntity } from "../runs/artifact.entity";
 import { previewParquet } from "../datasets/preview";
 import type { BatchPredictInput } from "./batch.work";
 import { DeploymentEntity } from "./deployment.entity";
 import { BATCH_PREDICT, EXPORT_PREDICTIONS, logLabels, SIMULATE, type BatchPredictPayload, type ExportPredictionsPayload, type SimulatePayload } from "./deployment.service";
 import { servingFor } from "./serving/registry";
+import { modelForScoring } from "./serving/servable";
 import { driftRow, maybeFlip, seeded } from "./simulate";
 
 
@@ -34,13 +31,8 @@ export function deploymentTasks(app: AppServices): TaskHandlers {
   const { artifacts: store, config } = app;
   const batchPredict = async (ctx: TaskContext<BatchPredictPayload>) => {
     const { modelVersionId, versionId, outputDatasetId } = ctx.payload;
-    const mv = await ctx.db.getRepository(ModelVersionEntity).findOneByOrFail({ id: modelVersionId, projectId: ctx.projectId });
     const input = await ctx.db.getRepository(DatasetVersionEntity).findOneByOrFail({ id: versionId, projectId: ctx.projectId });
-    const artifact = await ctx.db.getRepository(ArtifactEntity).findOneByOrFail({ id: mv.artifactId! });
-    const chunks: Buffer[] = [];
-    for await (const c of await store.open(artifact.sha256)) chunks.push(c as Buffer);
-    const content = JSON.parse(Buffer.concat(chunks).toString("utf8")) as ModelArtifact;
-    const fitted = (content.fitted ?? (content.recipeId ? (await ctx.db.getRepository(RecipeEntity).findOneByOrFail({ id: content.recipeId })).fitted : null)) as BatchPredictInput["fitted"];
+    const { content, fitted } = await modelForScoring(ctx.db, store, modelVersionId);
     const file = await store.localPath((await versionArtifact(ctx.db, input)).sha256);
     return withTempDir(config.dataDir, "batch-predict-", async (dir) => {
       const out = path.join(dir, "out.parquet");

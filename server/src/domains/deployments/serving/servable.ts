@@ -4,6 +4,7 @@
 import type { ArtifactStore } from "../../../platform/artifacts";
 import type { Db } from "../../../platform/db";
 import { OuroError } from "../../../platform/errors";
+import { readModelArtifact } from "../../models/model.resolver";
 import type { ModelArtifact } from "../../models/model.service";
 import { ModelEntity } from "../../models/model.entity";
 import { ModelVersionEntity } from "../../models/model-version.entity";
@@ -29,41 +30,41 @@ export interface Servable {
   features: string[];
 }
 
-async function readJson(store: ArtifactStore, sha256: string): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const c of await store.open(sha256)) chunks.push(c as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-}
-
-export async function loadServable(db: Db, store: ArtifactStore, versionId: string): Promise<Servable> {
+/**
+ * A model version's artifact (read as data by the registry's reader, never executed) with the
+ * fitted recipe its inputs go through, made ready for new rows: the target, and columns the
+ * recipe drops before anything reads them (leading drop steps), are optional — the recipe
+ * was fitted on data that had them; callers scoring new rows do not. Serving and batch
+ * inference both start here.
+ */
+export async function modelForScoring(db: Db, store: ArtifactStore, versionId: string): Promise<{ version: ModelVersionEntity; content: ModelArtifact; fitted: FittedRecipe | null }> {
   const version = await db.getRepository(ModelVersionEntity).findOneBy({ id: versionId });
   if (!version?.artifactId) throw new OuroError("NOT_FOUND", `model version ${versionId} not found or has no model file`);
-  const [model, artifact] = await Promise.all([
-    db.getRepository(ModelEntity).findOneByOrFail({ id: version.modelId }),
-    db.getRepository(ArtifactEntity).findOneByOrFail({ id: version.artifactId }),
-  ]);
-  const content = (await readJson(store, artifact.sha256)) as ModelArtifact;
+  const content = await readModelArtifact(store, await db.getRepository(ArtifactEntity).findOneByOrFail({ id: version.artifactId }));
   let fitted = (content.fitted ?? null) as FittedRecipe | null;
   if (!fitted && content.recipeId) {
     const recipe = await db.getRepository(RecipeEntity).findOneBy({ id: content.recipeId });
     fitted = (recipe?.fitted ?? null) as FittedRecipe | null;
     if (!fitted) throw new OuroError("CONFLICT", `model version ${versionId} needs recipe ${content.recipeId}, which is not fitted`);
   }
+  if (!fitted) return { version, content, fitted: null };
+  const unused = new Set([content.signature.target]);
+  for (const step of fitted.steps) {
+    if (step.op !== "drop") break;
+    for (const c of (step as { columns: string[] }).columns) unused.add(c);
+  }
+  const inputSchema = fitted.inputSchema.map((f) => (unused.has(f.name) ? { ...f, optional: true, nullable: true } : f));
+  return { version, content, fitted: { ...fitted, inputSchema } };
+}
+
+export async function loadServable(db: Db, store: ArtifactStore, versionId: string): Promise<Servable> {
+  const { version, content, fitted } = await modelForScoring(db, store, versionId);
   if (fitted && !fitted.rowApplicable) throw new OuroError("CONFLICT", `model version ${versionId}'s recipe needs whole datasets (groupBy, rolling, forward fill) and cannot serve single rows`);
+  const model = await db.getRepository(ModelEntity).findOneByOrFail({ id: version.modelId });
   const loaded = await loadModel(content.saved);
   const signature = loaded.saved.signature;
   const features = signature.features.map((f) => f.name);
-  if (fitted) {
-    // The recipe was fitted on data with the target in it; at serving time the target is
-    // what we are asked for, so it is neither required nor accepted from callers. Columns
-    // the recipe drops before anything reads them (leading drop steps) are not required.
-    const unused = new Set([signature.target]);
-    for (const step of fitted.steps) {
-      if (step.op !== "drop") break;
-      for (const c of (step as { columns: string[] }).columns) unused.add(c);
-    }
-    fitted = { ...fitted, inputSchema: fitted.inputSchema.map((f) => (unused.has(f.name) ? { ...f, optional: true, nullable: true } : f)) };
-  }
+  // Callers send the recipe's inputs (never the target), or the model's features without a recipe.
   const inputs: InputField[] = fitted
     ? fitted.inputSchema.filter((f) => f.name !== signature.target)
     : features.map((name) => ({ name, dtype: "float", nullable: false, optional: false }));
