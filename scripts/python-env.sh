@@ -9,6 +9,11 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 VENV="$ROOT/.venv"
 EXT="$ROOT/jupyter-extension"
 
+# One run at a time: parallel test runs (or people) would otherwise build into the same dist/.
+mkdir -p "$VENV"
+exec 9>"$VENV/.lock"
+flock 9
+
 if [ ! -x "$VENV/bin/python" ]; then
   echo "== creating $VENV"
   python3 -m venv "$VENV"
