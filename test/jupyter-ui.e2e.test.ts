@@ -1,19 +1,18 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import net from "node:net";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { generate } from "@graphql-codegen/cli";
 import { buildSchema, parse, print, type DefinitionNode } from "graphql";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import codegenConfig, { GENERATED_FILE } from "../jupyter-extension/codegen";
 import { readConfig } from "../server/src/platform/config";
 import { validateWithLimits } from "../server/src/platform/graphql/limits";
-import { createProject, points, startTestOuro, waitForJob, type TestOuro } from "./helpers/ouro";
+import { freePort, launchBrowser, requireUiTools, Screenshots, startJupyterLab, startOuroOn, stopProcess } from "./helpers/jupyter";
+import { createProject, points, waitForJob, type TestOuro } from "./helpers/ouro";
 
 /**
  * The JupyterLab extension in a real JupyterLab (from .venv, with the extension installed from
@@ -21,9 +20,6 @@ import { createProject, points, startTestOuro, waitForJob, type TestOuro } from 
  * embedded PostgreSQL with a worker. Screenshots go to test-output/ui/; their paths are printed.
  */
 const ROOT = path.resolve(__dirname, "..");
-const JUPYTER = path.join(ROOT, ".venv/bin/jupyter");
-const CHROMIUM = process.env.OURO_CHROMIUM ?? "/usr/bin/chromium";
-const SHOTS = path.join(ROOT, "test-output/ui");
 const DATA = path.join(ROOT, "node_modules/vega-datasets/data");
 const EXT = path.join(ROOT, "jupyter-extension");
 
@@ -44,8 +40,10 @@ describe("jupyter-extension generated documents", () => {
   it("every panel query passes the server's validation and default limits (depth, cost)", async () => {
     const schema = buildSchema(await readFile(path.join(ROOT, "schema.graphql"), "utf8"));
     const limits = readConfig({}).limits;
-    const doc = parse(await readFile(path.join(EXT, "src/operations/panels.graphql"), "utf8"));
-    const problems = doc.definitions.flatMap((def: DefinitionNode) => {
+    const dir = path.join(EXT, "src/operations");
+    const files = (await readdir(dir)).filter((f) => f.endsWith(".graphql"));
+    const docs = await Promise.all(files.map(async (f) => parse(await readFile(path.join(dir, f), "utf8"))));
+    const problems = docs.flatMap((doc) => doc.definitions).flatMap((def: DefinitionNode) => {
       const single = parse(print({ kind: "Document" as never, definitions: [def] }));
       return validateWithLimits(schema, single, limits).map((e) => `${"name" in def ? def.name?.value : "?"}: ${e.message}`);
     });
@@ -68,7 +66,7 @@ describe("the Ouro JupyterLab extension in a real browser", () => {
   let recipeId: string;
   let trainedRunId: string;
   let liveRunId: string;
-  const shots: string[] = [];
+  const shots = new Screenshots(path.join(ROOT, "test-output/ui"));
 
   async function gql<T = any>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
     const r = await t.gql(query, variables, t.adminToken);
@@ -76,17 +74,7 @@ describe("the Ouro JupyterLab extension in a real browser", () => {
     return r.data as T;
   }
 
-  async function shot(name: string): Promise<void> {
-    const file = path.join(SHOTS, `${String(shots.length + 1).padStart(2, "0")}-${name}.png`);
-    await page.screenshot({ path: file });
-    shots.push(file);
-    console.log(`screenshot: ${path.relative(ROOT, file)}`);
-  }
-
-  /** Ouro on a known port, so it can be stopped and started again where the proxy expects it. */
-  async function startOuroOn(port: number, databaseUrl?: string): Promise<TestOuro> {
-    return startTestOuro({ label: "jupyter-ui", worker: true, databaseUrl, env: { OURO_PORT: String(port), OURO_HOST: "127.0.0.1", OURO_INGEST_ROOTS: DATA, OURO_JOB_MAX_ATTEMPTS: "1" } });
-  }
+  const shot = (name: string) => shots.take(page, name);
 
   const sidebar = () => page.locator("#ouro-sidebar");
   const treeNode = (kind: string, id: string) => sidebar().locator(`[data-ouro-kind="${kind}"][data-ouro-id="${id}"]`);
@@ -94,16 +82,10 @@ describe("the Ouro JupyterLab extension in a real browser", () => {
   const chartPoints = async (runId: string, key: string) => Number((await panel("run", runId).locator(`[data-ouro-metric="${key}"]`).getAttribute("data-ouro-points")) ?? 0);
 
   beforeAll(async () => {
-    for (const [what, file, fix] of [
-      [".venv with jupyterlab and the extension", JUPYTER, "run scripts/python-env.sh"],
-      ["chromium", CHROMIUM, "apt-get install -y chromium (or set OURO_CHROMIUM)"],
-    ]) {
-      if (!existsSync(file)) throw new Error(`${what} is missing (${file}): ${fix}`);
-    }
-    await rm(SHOTS, { recursive: true, force: true });
-    await mkdir(SHOTS, { recursive: true });
+    requireUiTools();
+    await shots.reset();
     ouroPort = await freePort();
-    t = await startOuroOn(ouroPort);
+    t = await startOuroOn(ouroPort, "jupyter-ui");
 
     // Seed through the API: a project, a profiled dataset, a finished run and a running one.
     projectId = await createProject(t, "ui-demo");
@@ -138,16 +120,7 @@ describe("the Ouro JupyterLab extension in a real browser", () => {
     base = lab.base;
     jupyterHome = lab.home;
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.on("pageerror", (err) => console.log(`page error: ${err.message}`));
-    page.on("console", (msg) => {
-      if (msg.type() === "error" || msg.type() === "warning") console.log(`browser ${msg.type()}: ${msg.text()}`);
-    });
+    ({ browser, page } = await launchBrowser());
   }, 300_000);
 
   // A failing step leaves a picture of what the browser showed.
@@ -160,7 +133,7 @@ describe("the Ouro JupyterLab extension in a real browser", () => {
     if (jupyter) await stopProcess(jupyter);
     if (jupyterHome) await rm(jupyterHome, { recursive: true, force: true });
     await t?.stop();
-    if (shots.length) console.log(`UI screenshots (${shots.length}):\n${shots.map((s) => `  ${path.relative(ROOT, s)}`).join("\n")}`);
+    shots.report();
   }, 60_000);
 
   it("the proxy needs a Jupyter login and XSRF, and keeps the Ouro token on the server", async () => {
@@ -372,7 +345,7 @@ describe("the Ouro JupyterLab extension in a real browser", () => {
     expect(await view.locator(".ouro-message").getAttribute("data-level")).toBe("error");
     await shot("server-gone-reconnecting");
 
-    t = { ...(await startOuroOn(ouroPort, databaseUrl)), adminToken: token };
+    t = { ...(await startOuroOn(ouroPort, "jupyter-ui", databaseUrl)), adminToken: token };
     // Points 5..14: five already shown, five new; the chart must end with 15, not 20.
     await gql(`mutation($r: ID!, $m: [MetricInput!]!) { logMetrics(runId: $r, points: $m) { accepted } }`, { r: liveRunId, m: points("loss", 5, 10) });
     await expect.poll(() => chartPoints(liveRunId, "loss"), { timeout: 60_000 }).toBe(15);
@@ -392,10 +365,7 @@ describe("the Ouro JupyterLab extension in a real browser", () => {
       expect(await error.textContent()).toMatch(/^Ouro refused the token this Jupyter server uses: .*set OURO_TOKEN and restart JupyterLab/);
       // The page never saw the token, good or bad.
       expect(await other.content()).not.toContain("ouro_not-a-real-token");
-      const file = path.join(SHOTS, `${String(shots.length + 1).padStart(2, "0")}-bad-token-message.png`);
-      await other.screenshot({ path: file });
-      shots.push(file);
-      console.log(`screenshot: ${path.relative(ROOT, file)}`);
+      await shots.take(other, "bad-token-message");
     } finally {
       await other.close();
       await stopProcess(lab.proc);
@@ -416,69 +386,3 @@ describe("the Ouro JupyterLab extension in a real browser", () => {
     await shot("deleted-run");
   }, 90_000);
 });
-
-/** `jupyter lab` from .venv, isolated from the user's Jupyter config, data and settings. */
-async function startJupyterLab(ouroEnv: Record<string, string>, token: string): Promise<{ proc: ChildProcess; base: string; home: string }> {
-  const home = await mkdtemp(path.join(os.tmpdir(), "ouro-jupyter-"));
-  const rootDir = path.join(home, "notebooks");
-  await mkdir(rootDir);
-  const notebook = { cells: [{ cell_type: "code", source: "# Ouro snippets land below", metadata: {}, outputs: [], execution_count: null }], metadata: { kernelspec: { name: "python3", display_name: "Python 3", language: "python" } }, nbformat: 4, nbformat_minor: 5 };
-  await writeFile(path.join(rootDir, "ui.ipynb"), JSON.stringify(notebook));
-  // No "get Jupyter news?" toast over the screenshots.
-  await mkdir(path.join(home, "settings/@jupyterlab/apputils-extension"), { recursive: true });
-  await writeFile(path.join(home, "settings/@jupyterlab/apputils-extension/notification.jupyterlab-settings"), JSON.stringify({ fetchNews: "false" }));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}/`;
-  let log = "";
-  const proc = spawn(
-    JUPYTER,
-    ["lab", "--no-browser", `--ServerApp.port=${port}`, "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1", "--allow-root", `--ServerApp.root_dir=${rootDir}`, `--IdentityProvider.token=${token}`, "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-    {
-      env: {
-        ...process.env,
-        ...ouroEnv,
-        HOME: home,
-        JUPYTER_CONFIG_DIR: path.join(home, "config"),
-        JUPYTER_DATA_DIR: path.join(home, "data"),
-        JUPYTER_RUNTIME_DIR: path.join(home, "runtime"),
-        JUPYTERLAB_SETTINGS_DIR: path.join(home, "settings"),
-        JUPYTERLAB_WORKSPACES_DIR: path.join(home, "workspaces"),
-        PATH: `${path.join(ROOT, ".venv/bin")}:${process.env.PATH}`,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  proc.stdout!.on("data", (d) => (log += d));
-  proc.stderr!.on("data", (d) => (log += d));
-  await waitFor(async () => {
-    if (proc.exitCode !== null) throw new Error(`JupyterLab exited with ${proc.exitCode}:\n${log}`);
-    return (await fetch(`${base}api/status`, { headers: { authorization: `token ${token}` } }).catch(() => null))?.ok === true;
-  }, 90_000, () => `JupyterLab did not start:\n${log}`);
-  return { proc, base, home };
-}
-
-async function stopProcess(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((resolve) => proc.once("exit", resolve));
-  proc.kill("SIGTERM");
-  await exited;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, explain: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(explain());
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
