@@ -6,8 +6,9 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { GraphQLSchema } from "graphql";
-import { tokenFromHeader, type Viewer } from "../platform/auth";
-import { HTTP_STATUS, OuroError, unauthenticated, type ErrorCode } from "../platform/errors";
+import { hashToken, tokenFromHeader, type Viewer } from "../platform/auth";
+import { authLimiterOf } from "../platform/auth-limiter";
+import { HTTP_STATUS, isDatabaseUnavailable, OuroError, unauthenticated, type ErrorCode } from "../platform/errors";
 import type { AppServices, Context } from "../platform/graphql/context";
 import { limitRules } from "../platform/graphql/limits";
 import type { Metrics } from "../platform/observability";
@@ -15,10 +16,10 @@ import { uploadHandler } from "../domains/datasets/upload.route";
 import { WEBHOOK_MAX_BODY, webhookHandler } from "../domains/pipelines/pipeline.route";
 import { eventsRoute } from "../domains/events/events.route";
 import { onlineFeaturesRoutes } from "../domains/features/online.route";
-import { labelsHandler, predictHandler } from "../domains/deployments/predict.route";
+import { labelsHandler, predictBody, predictHandler, statusHandler } from "../domains/deployments/predict.route";
 import { artifactDownloadHandler } from "../domains/runs/artifact.route";
 import { authenticate } from "../domains/users/token.service";
-import { formatError, isInternal } from "./errors";
+import { databaseUnavailable, formatError, isInternal } from "./errors";
 
 declare module "express-serve-static-core" {
   interface Request {
@@ -36,9 +37,9 @@ export interface HttpApp {
   startDraining(): void;
 }
 
-export function sendError(res: Response, code: ErrorCode, message: string, requestId: string, details?: Record<string, unknown>): void {
+export function sendError(res: Response, code: ErrorCode, message: string, requestId: string, details?: Record<string, unknown>, retryAfterSeconds = 1): void {
   if (res.headersSent) return;
-  if (code === "RATE_LIMITED" || code === "UNAVAILABLE") res.setHeader("retry-after", "1");
+  if (code === "RATE_LIMITED" || code === "UNAVAILABLE") res.setHeader("retry-after", String(retryAfterSeconds));
   res.status(HTTP_STATUS[code]).json({ errors: [{ message, extensions: { code, requestId, ...(details ? { details } : {}) } }] });
 }
 
@@ -166,12 +167,19 @@ export function requestContext(metrics: Metrics) {
   };
 }
 
-/** Resolves the bearer token into req.viewer, or answers 401. */
+/** Resolves the bearer token into req.viewer, or answers 401 (429 after too many wrong tokens: platform/auth-limiter.ts). */
 export function tokenGuard(app: AppServices) {
+  const limiter = authLimiterOf(app);
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
       const token = tokenFromHeader(req.header("authorization"));
+      const address = req.socket.remoteAddress;
+      const wait = token ? limiter.retryAfterSeconds(address) : 0;
+      if (wait && !app.tokens.get(hashToken(token!))) {
+        return sendError(res, "RATE_LIMITED", `too many wrong API tokens from this address; try again in ${wait} s`, req.requestId, undefined, wait);
+      }
       req.viewer = token ? await authenticate(app.db, token, app.tokens) : null;
+      if (!req.viewer && token) limiter.fail(address);
       if (!req.viewer) return sendError(res, "UNAUTHENTICATED", unauthenticated().message, req.requestId);
       next();
     } catch (err) {
@@ -185,11 +193,15 @@ export function servingRoutes(web: express.Express, app: AppServices, requireTok
   const json = express.json({ limit: app.config.limits.maxBodyBytes });
   const predict = predictHandler(app);
   const labels = labelsHandler(app);
-  web.post("/v1/endpoints/:name/predict", requireToken, json, (req, res, next) => {
+  web.post("/v1/endpoints/:name/predict", requireToken, predictBody(app.config.limits.maxBodyBytes, json), (req, res, next) => {
     predict(req, res).catch(next);
   });
   web.post("/v1/endpoints/:name/labels", requireToken, json, (req, res, next) => {
     labels(req, res).catch(next);
+  });
+  const status = statusHandler(app);
+  web.get("/v1/endpoints/:name/status", requireToken, (req, res, next) => {
+    status(req, res).catch(next);
   });
 }
 
@@ -198,6 +210,10 @@ export function errorHandler(app: AppServices) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const status = (err as { status?: number; type?: string }).status;
     if (err instanceof OuroError) return sendError(res, err.code, err.message, req.requestId, err.details);
+    if (isDatabaseUnavailable(err)) {
+      app.log.warn({ err: (err as Error).message, requestId: req.requestId }, "database unavailable");
+      return sendError(res, "UNAVAILABLE", databaseUnavailable().message, req.requestId);
+    }
     if (status === 413) return sendError(res, "PAYLOAD_TOO_LARGE", `request body larger than ${app.config.limits.maxBodyBytes} bytes`, req.requestId);
     if (status && status >= 400 && status < 500) return sendError(res, "BAD_USER_INPUT", "malformed request body", req.requestId);
     app.log.error({ err, requestId: req.requestId }, "unhandled HTTP error");
@@ -211,7 +227,7 @@ function routeLabel(path: string): string {
   if (path.startsWith("/v1/artifacts/")) return "/v1/artifacts/:id";
   if (path.startsWith("/v1/events/")) return "/v1/events";
   if (path.startsWith("/v1/feature-sets/")) return "/v1/feature-sets/:id/online";
-  if (path.startsWith("/v1/endpoints/")) return path.endsWith("/labels") ? "/v1/endpoints/:name/labels" : "/v1/endpoints/:name/predict";
+  if (path.startsWith("/v1/endpoints/")) return path.endsWith("/labels") ? "/v1/endpoints/:name/labels" : path.endsWith("/status") ? "/v1/endpoints/:name/status" : "/v1/endpoints/:name/predict";
   if (["/healthz", "/readyz", "/metrics"].includes(path)) return path;
   return "other";
 }

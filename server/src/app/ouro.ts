@@ -2,6 +2,7 @@ import type { Config } from "../platform/config";
 import type { Logger } from "../platform/logger";
 import { addQueueGauges, createMetrics } from "../platform/observability";
 import { stopServing } from "../domains/deployments/serving/registry";
+import { addServingGauges } from "../domains/deployments/serving/metrics";
 import { bootstrapAdmin } from "../domains/users/token.service";
 import { createHttpApp, type HttpApp } from "./http";
 import { ouroSchema } from "./schema";
@@ -41,6 +42,7 @@ async function serve(app: Started, config: Config, opts: { worker: boolean }): P
     );
     return row as { queued: number; running: number; workers: number };
   });
+  addServingGauges(metrics.registry, app);
   const schema = await ouroSchema();
   const http = await createHttpApp(app, schema, metrics);
   const ws = attachWebSocket(http.server, app, schema, metrics);

@@ -8,6 +8,7 @@ import type { Config } from "../platform/config";
 import type { Logger } from "../platform/logger";
 import { createMetrics } from "../platform/observability";
 import { servingFor, stopServing } from "../domains/deployments/serving/registry";
+import { addServingGauges } from "../domains/deployments/serving/metrics";
 import { errorHandler, requestContext, sendError, servingRoutes, tokenGuard } from "./http";
 import { startServices } from "./services";
 
@@ -21,6 +22,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Running
   const app = await startServices(config, log, "serve", { migrate: false });
   try {
     const metrics = createMetrics();
+    addServingGauges(metrics.registry, app);
     const web = express();
     web.disable("x-powered-by");
     web.use(requestContext(metrics));

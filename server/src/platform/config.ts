@@ -72,6 +72,8 @@ const schema = z.object({
   OURO_SERVING_MAX_CONCURRENT: int(512, 1),
   /** Rows a micro-batching model may hold waiting; beyond that requests get 429. */
   OURO_SERVING_MAX_QUEUED_ROWS: int(8192, 1),
+  /** Scoring kernel: auto (compiled Dense kernel where the model allows, else TensorFlow.js) or tfjs (always TensorFlow.js). */
+  OURO_SERVING_KERNEL: z.enum(["auto", "tfjs"]).default("auto"),
   /** How often a worker checks canary rollouts for promotion (ms). */
   OURO_ROLLOUT_CHECK_MS: int(5000, 50),
   /** Prediction log rows buffered in memory before new ones are dropped (and counted). */
@@ -94,6 +96,18 @@ const schema = z.object({
   OURO_EVENTS_MAX_BODY_BYTES: int(8 * 1024 * 1024, 1024),
   /** Retry-After (seconds) sent with 429 when event ingestion is at capacity. */
   OURO_EVENTS_RETRY_AFTER_SECONDS: int(1, 1),
+  /** Minute buckets of event windows one server process keeps in memory per feature set (least recently updated entities dropped beyond it, rebuilt from the history when needed). */
+  OURO_EVENTS_CACHE_BUCKETS: int(200_000, 1),
+  /** Wrong API tokens one client address may present per window before it gets 429 (HTTP) or 4429 (WebSocket). */
+  OURO_AUTH_MAX_FAILURES: int(20, 1),
+  /** Length of that window (seconds); a blocked client may try again when it ends. */
+  OURO_AUTH_FAILURE_WINDOW_SECONDS: int(60, 1),
+  /** An upload that sends no bytes for this long is aborted (slowloris): its partial file is deleted (ms). */
+  OURO_UPLOAD_IDLE_TIMEOUT_MS: int(30_000, 100),
+  /** How long a request waits for a free database connection before it fails with 503 (ms). */
+  OURO_DB_CONNECT_TIMEOUT_MS: int(5000, 100),
+  /** NATS server(s) that workers read attached JetStream event streams from (comma-separated nats:// or tls:// URLs). Unset: no stream consumption. */
+  OURO_NATS_URL: z.string().optional(),
 });
 
 export type Config = ReturnType<typeof readConfig>;
@@ -141,10 +155,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
       maxRows: c.OURO_SERVING_MAX_ROWS,
       maxConcurrent: c.OURO_SERVING_MAX_CONCURRENT,
       maxQueuedRows: c.OURO_SERVING_MAX_QUEUED_ROWS,
+      kernel: c.OURO_SERVING_KERNEL,
       logBuffer: c.OURO_PREDICTION_LOG_BUFFER,
       logFlushMs: c.OURO_PREDICTION_LOG_FLUSH_MS,
       rolloutCheckMs: c.OURO_ROLLOUT_CHECK_MS,
     },
+    auth: {
+      maxFailures: c.OURO_AUTH_MAX_FAILURES,
+      failureWindowSeconds: c.OURO_AUTH_FAILURE_WINDOW_SECONDS,
+    },
+    dbConnectTimeoutMs: c.OURO_DB_CONNECT_TIMEOUT_MS,
     metricsPublic: c.OURO_METRICS_PUBLIC,
     artifactDir: path.resolve(c.OURO_ARTIFACT_DIR ?? path.join(dataDir, "artifacts")),
     shutdownGraceSeconds: c.OURO_SHUTDOWN_GRACE_SECONDS,
@@ -153,7 +173,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
       maxEventsPerBatch: c.OURO_EVENTS_MAX_BATCH,
       maxBodyBytes: c.OURO_EVENTS_MAX_BODY_BYTES,
       retryAfterSeconds: c.OURO_EVENTS_RETRY_AFTER_SECONDS,
+      cacheBuckets: c.OURO_EVENTS_CACHE_BUCKETS,
     },
+    nats: { servers: parseNatsServers(c.OURO_NATS_URL) },
     monitoring: {
       schedulerSeconds: c.OURO_MONITOR_SCHEDULER_SECONDS,
       maxWindowRows: c.OURO_MONITOR_MAX_WINDOW_ROWS,
@@ -164,6 +186,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
       allowPrivateUrls: c.OURO_INGEST_ALLOW_PRIVATE_URLS,
       sqlSources: parseSqlSources(c.OURO_SQL_SOURCES),
       maxBytes: c.OURO_MAX_INGEST_BYTES,
+      uploadIdleTimeoutMs: c.OURO_UPLOAD_IDLE_TIMEOUT_MS,
       sqlMaxRows: c.OURO_SQL_MAX_ROWS,
     },
   };
@@ -179,4 +202,19 @@ function parseSqlSources(json: string): Record<string, string> {
   const parsed = z.record(z.string().regex(/^[\w-]{1,64}$/), z.string().url()).safeParse(value);
   if (!parsed.success) throw new Error("Invalid configuration:\n  OURO_SQL_SOURCES: must map names to postgres:// URLs");
   return parsed.data;
+}
+
+function parseNatsServers(value: string | undefined): string[] {
+  const servers = (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  for (const s of servers) {
+    let ok = false;
+    try {
+      const u = new URL(s);
+      ok = ["nats:", "tls:"].includes(u.protocol) && u.hostname !== "";
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new Error(`Invalid configuration:\n  OURO_NATS_URL: "${s.replace(/\/\/[^@/]*@/, "//…@")}" is not a nats:// or tls:// URL`);
+  }
+  return servers;
 }

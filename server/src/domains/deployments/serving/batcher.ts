@@ -1,8 +1,9 @@
 // Micro-batching: rows from concurrent requests for one model are gathered for at most
 // `windowMs` (or until `maxBatch` rows; with 0, for the current event-loop turn) and scored
-// in one call. One tensor call of 64 rows
-// costs little more than one of a single row, so under concurrency this multiplies
-// throughput; with no concurrency the window is the price, so it stays small.
+// in one call. With the tfjs kernel one call of 64 rows costs little more than one of a
+// single row, so under concurrency this multiplies throughput; with the compiled dense-js
+// kernel (kernel.ts) rows cost the same either way and batching saves only per-call work.
+// With no concurrency the window is the price, so it stays small.
 import { OuroError } from "../../../platform/errors";
 
 export type ScoreFn = (x: Float32Array, rows: number) => Float32Array;

@@ -21,6 +21,8 @@ export interface CompiledRoute {
   members: Servable[];
   /** Union of the members' inputs. */
   inputs: Servable["inputs"];
+  /** Their names, for validation. */
+  inputNames: Set<string>;
 }
 
 export interface ScoredGroup {
@@ -42,6 +44,7 @@ export class CompiledEndpoint {
   readonly status: string;
   private readonly batchers = new Map<string, MicroBatcher>();
   private readonly totalWeight: number;
+  private readonly extras: Set<string>;
 
   constructor(
     readonly deployment: DeploymentEntity,
@@ -56,6 +59,7 @@ export class CompiledEndpoint {
     this.revision = deployment.revision;
     this.status = deployment.status;
     this.totalWeight = routes.reduce((s, r) => s + r.route.weight, 0);
+    this.extras = this.allowedExtras();
     if (graph.microBatch) {
       for (const r of [...routes, ...shadow]) {
         for (const m of r.members) {
@@ -91,20 +95,33 @@ export class CompiledEndpoint {
 
   /** Validates every row against its route; all problems are reported together. */
   validate(rows: Record<string, unknown>[], routes: CompiledRoute[]): void {
-    const extras = this.allowedExtras();
     const problems: FieldProblem[] = [];
-    rows.forEach((row, i) => problems.push(...rowProblems(row, i, routes[i].inputs, extras)));
+    rows.forEach((row, i) => problems.push(...rowProblems(row, i, routes[i].inputs, this.extras, routes[i].inputNames)));
     if (problems.length) throw new InvalidRows(problems);
   }
 
-  /** Scores rows (already validated) on one route, combining an ensemble's members. */
-  async score(route: CompiledRoute, rows: Record<string, unknown>[], indexes: number[]): Promise<RowAnswer[]> {
-    const perMember = await Promise.all(route.members.map((m) => this.scoreMember(m, rows, indexes)));
-    if (perMember.length === 1) return perMember[0];
-    return combine(route, perMember, this.graph.threshold);
+  /**
+   * Scores rows (already validated) on one route, combining an ensemble's members. A single
+   * model without micro-batching answers synchronously (no promise, no event-loop hop: the
+   * common case of the hot path); problems are thrown either way.
+   */
+  score(route: CompiledRoute, rows: Record<string, unknown>[], indexes: number[]): RowAnswer[] | Promise<RowAnswer[]> {
+    if (route.members.length === 1 && !this.batchers.has(route.members[0].versionId)) {
+      const m = route.members[0];
+      return answers(m, m.score(this.features(m, rows, indexes), indexes.length), indexes.length, this.graph.threshold);
+    }
+    return Promise.all(route.members.map((m) => this.scoreMember(m, rows, indexes))).then((perMember) => (perMember.length === 1 ? perMember[0] : combine(route, perMember, this.graph.threshold)));
   }
 
   private async scoreMember(m: Servable, rows: Record<string, unknown>[], indexes: number[]): Promise<RowAnswer[]> {
+    const x = this.features(m, rows, indexes);
+    const batcher = this.batchers.get(m.versionId);
+    const out = batcher ? await batcher.submit(x, indexes.length) : m.score(x, indexes.length);
+    return answers(m, out, indexes.length, this.graph.threshold);
+  }
+
+  /** The model's feature matrix for the rows: each through the model's recipe, checked finite. */
+  private features(m: Servable, rows: Record<string, unknown>[], indexes: number[]): Float32Array {
     const width = m.features.length;
     const x = new Float32Array(indexes.length * width);
     const problems: FieldProblem[] = [];
@@ -133,9 +150,7 @@ export class CompiledEndpoint {
       }
     });
     if (problems.length) throw new InvalidRows(problems);
-    const batcher = this.batchers.get(m.versionId);
-    const out = batcher ? await batcher.submit(x, indexes.length) : m.score(x, indexes.length);
-    return answers(m, out, indexes.length, this.graph.threshold);
+    return x;
   }
 }
 
@@ -211,5 +226,5 @@ export function checkCompatible(routes: CompiledRoute[]): void {
 export function compileRoute(route: Route, members: Servable[]): CompiledRoute {
   const inputs = new Map<string, Servable["inputs"][number]>();
   for (const m of members) for (const f of m.inputs) if (!inputs.has(f.name)) inputs.set(f.name, f);
-  return { route, members, inputs: [...inputs.values()] };
+  return { route, members, inputs: [...inputs.values()], inputNames: new Set(inputs.keys()) };
 }

@@ -15,6 +15,11 @@ export function servingFor(app: AppServices): Serving {
   return engine;
 }
 
+/** The engine if this process has started one, without starting it (for /metrics). */
+export function runningServing(app: AppServices): Serving | undefined {
+  return engines.get(app);
+}
+
 /** Flushes the prediction log; call before the database closes. */
 export async function stopServing(app: AppServices): Promise<void> {
   const engine = engines.get(app);

@@ -12,8 +12,9 @@ import type { InputField } from "../../recipes/engine/dtypes";
 import type { FittedRecipe } from "../../recipes/engine/fitted";
 import { RecipeEntity } from "../../recipes/recipe.entity";
 import { ArtifactEntity } from "../../runs/artifact.entity";
-import { loadModel, predictMatrix, type LoadedModel } from "../../models/training/serialize";
+import { loadModel, type LoadedModel } from "../../models/training/serialize";
 import type { ModelSignature } from "../../models/training/saved-model";
+import { chooseKernel, type KernelName, type KernelPreference } from "./kernel";
 
 export interface Servable {
   versionId: string;
@@ -21,8 +22,12 @@ export interface Servable {
   model: string;
   version: number;
   loaded: LoadedModel;
-  /** Raw model outputs for a row-major float32 matrix (see predictMatrix). */
+  /** Raw model outputs for a row-major float32 matrix (see predictMatrix), by `kernel`. */
   score(x: Float32Array, rows: number): Float32Array;
+  /** Which kernel scores this version (kernel.ts): the compiled Dense kernel or TensorFlow.js. */
+  kernel: KernelName;
+  /** Why the compiled kernel is not used; null when it is. */
+  kernelFallback: string | null;
   signature: ModelSignature;
   fitted: FittedRecipe | null;
   /** What one request row must carry (the recipe's inputs, or the model's features without a recipe). */
@@ -57,7 +62,7 @@ export async function modelForScoring(db: Db, store: ArtifactStore, versionId: s
   return { version, content, fitted: { ...fitted, inputSchema } };
 }
 
-export async function loadServable(db: Db, store: ArtifactStore, versionId: string): Promise<Servable> {
+export async function loadServable(db: Db, store: ArtifactStore, versionId: string, kernelPreference: KernelPreference = "auto"): Promise<Servable> {
   const { version, content, fitted } = await modelForScoring(db, store, versionId);
   if (fitted && !fitted.rowApplicable) throw new OuroError("CONFLICT", `model version ${versionId}'s recipe needs whole datasets (groupBy, rolling, forward fill) and cannot serve single rows`);
   const model = await db.getRepository(ModelEntity).findOneByOrFail({ id: version.modelId });
@@ -68,7 +73,8 @@ export async function loadServable(db: Db, store: ArtifactStore, versionId: stri
   const inputs: InputField[] = fitted
     ? fitted.inputSchema.filter((f) => f.name !== signature.target)
     : features.map((name) => ({ name, dtype: "float", nullable: false, optional: false }));
-  return { versionId, projectId: version.projectId, model: model.name, version: version.version, loaded, score: (x, rows) => predictMatrix(loaded, x, rows), signature, fitted, inputs, features };
+  const kernel = chooseKernel(loaded, kernelPreference);
+  return { versionId, projectId: version.projectId, model: model.name, version: version.version, loaded, score: kernel.score, kernel: kernel.name, kernelFallback: kernel.fallbackReason, signature, fitted, inputs, features };
 }
 
 /**
@@ -77,7 +83,7 @@ export async function loadServable(db: Db, store: ArtifactStore, versionId: stri
  * interval rather than one per request, and never affects other versions.
  */
 export class ServableCache {
-  private readonly entries = new Map<string, { value: Promise<Servable>; failedAt?: number }>();
+  private readonly entries = new Map<string, { value: Promise<Servable>; failedAt?: number; ready?: Servable }>();
 
   constructor(
     private readonly load: (versionId: string) => Promise<Servable>,
@@ -88,9 +94,9 @@ export class ServableCache {
     const entry = this.entries.get(versionId);
     if (entry && (entry.failedAt === undefined || Date.now() - entry.failedAt < this.retryFailedAfterMs)) return entry.value;
     const value = this.load(versionId);
-    const fresh: { value: Promise<Servable>; failedAt?: number } = { value };
+    const fresh: { value: Promise<Servable>; failedAt?: number; ready?: Servable } = { value };
     this.entries.set(versionId, fresh);
-    value.catch(() => (fresh.failedAt = Date.now()));
+    value.then((s) => (fresh.ready = s)).catch(() => (fresh.failedAt = Date.now()));
     return value;
   }
 
@@ -105,5 +111,10 @@ export class ServableCache {
 
   loadedIds(): string[] {
     return [...this.entries.keys()];
+  }
+
+  /** The versions loaded and ready now (not those loading or failed). */
+  ready(): Servable[] {
+    return [...this.entries.values()].flatMap((e) => (e.ready ? [e.ready] : []));
   }
 }

@@ -14,7 +14,8 @@ import { DeploymentEntity } from "../deployment.entity";
 import { DEPLOYMENT_CHANGED_TOPIC, graphOf, resolveEndpoint, trafficOf } from "../deployment.service";
 import { checkCompatible, compileRoute, CompiledEndpoint, type CompiledRoute, type RowAnswer } from "./endpoint";
 import { PredictionLog, type LoggedPrediction } from "./prediction-log";
-import { loadServable, ServableCache } from "./servable";
+import type { KernelName } from "./kernel";
+import { loadServable, ServableCache, type Servable } from "./servable";
 
 export interface Prediction extends RowAnswer {
   /** This row's request id: what `logLabels` takes. */
@@ -23,6 +24,23 @@ export interface Prediction extends RowAnswer {
   modelVersionId: string;
   model: string;
   version: number;
+}
+
+/** What one process serves for an endpoint: per route, each model version and the kernel scoring it. */
+export interface EndpointStatus {
+  deploymentId: string;
+  name: string;
+  revision: number;
+  status: string;
+  routes: {
+    name: string;
+    role: "primary" | "shadow";
+    weight: number;
+    members: { modelVersionId: string; model: string; version: number; kernel: KernelName; kernelFallback: string | null }[];
+  }[];
+  microBatching: boolean;
+  /** Routes left out because their model failed to load. */
+  problems: string[];
 }
 
 export interface PredictResponse {
@@ -55,7 +73,7 @@ export class Serving {
   ) {
     const s = deps.config.serving;
     this.log = new PredictionLog(deps.databaseUrl, deps.logger, { maxBuffered: s.logBuffer, batchRows: 2000, flushMs: s.logFlushMs });
-    this.servables = new ServableCache((id) => loadServable(deps.db, deps.artifacts, id));
+    this.servables = new ServableCache((id) => loadServable(deps.db, deps.artifacts, id, s.kernel));
   }
 
   start(): void {
@@ -96,6 +114,31 @@ export class Serving {
 
   problems(id: string): string[] {
     return this.slots.get(id)?.problems ?? [];
+  }
+
+  /** The endpoint as this process serves it (loading it if needed): routes, versions, kernels. */
+  async status(id: string): Promise<EndpointStatus> {
+    const ep = await this.endpoint(id);
+    const route = (r: CompiledRoute, role: "primary" | "shadow") => ({
+      name: r.route.name,
+      role,
+      weight: r.route.weight,
+      members: r.members.map((m) => ({ modelVersionId: m.versionId, model: m.model, version: m.version, kernel: m.kernel, kernelFallback: m.kernelFallback })),
+    });
+    return {
+      deploymentId: ep.id,
+      name: ep.deployment.name,
+      revision: ep.revision,
+      status: ep.status,
+      routes: [...ep.routes.map((r) => route(r, "primary")), ...ep.shadow.map((r) => route(r, "shadow"))],
+      microBatching: ep.graph.microBatch !== null && ep.graph.microBatch !== undefined,
+      problems: this.problems(id),
+    };
+  }
+
+  /** Model versions loaded in this process (for /metrics). */
+  loadedServables(): Servable[] {
+    return this.servables.ready();
   }
 
   /** Compiles the latest revision beside the current one, then swaps. A failed compile keeps the old revision serving. */
@@ -166,13 +209,19 @@ export class Serving {
 
   /** Resolves an endpoint URL's name or id for the caller, remembering the answer for a few seconds (membership changes apply within that time). */
   async resolve(viewer: Viewer, ref: string, projectId?: string | null): Promise<string> {
-    const key = `${viewer.userId}|${viewer.isAdmin}|${ref}|${projectId ?? ""}`;
-    const hit = this.access.get(key);
-    if (hit && hit.expires > Date.now()) return hit.deploymentId;
+    const hit = this.resolveCached(viewer, ref, projectId);
+    if (hit) return hit;
+    const key = accessKey(viewer, ref, projectId);
     const d = await resolveEndpoint(this.deps.db, viewer, ref, projectId);
     if (this.access.size > 10_000) this.access.clear();
     this.access.set(key, { deploymentId: d.id, expires: Date.now() + ACCESS_TTL_MS });
     return d.id;
+  }
+
+  /** resolve()'s remembered answer, without a promise: the hot path's common case. */
+  resolveCached(viewer: Viewer, ref: string, projectId?: string | null): string | undefined {
+    const hit = this.access.get(accessKey(viewer, ref, projectId));
+    return hit && hit.expires > Date.now() ? hit.deploymentId : undefined;
   }
 
   async predict(deploymentId: string, body: unknown, requestId: string = randomUUID()): Promise<PredictResponse> {
@@ -184,7 +233,8 @@ export class Serving {
     }
     this.inFlight += 1;
     try {
-      const ep = await this.endpoint(deploymentId);
+      // The compiled endpoint is almost always there already: take it without an await.
+      const ep = this.slots.get(deploymentId)?.current ?? (await this.endpoint(deploymentId));
       if (ep.status !== "active") throw new OuroError("UNAVAILABLE", `endpoint ${ep.deployment.name} is stopped`);
       if (ep.routes.length === 0) throw new OuroError("UNAVAILABLE", `endpoint ${ep.deployment.name} has no model that loaded: ${this.problems(deploymentId).join("; ")}`);
       const enriched = ep.graph.enrich ? await this.enrich(ep, rows) : rows;
@@ -194,15 +244,25 @@ export class Serving {
       chosen.forEach((r, i) => (groups.get(r) ?? groups.set(r, []).get(r)!).push(i));
       const predictions: Prediction[] = new Array(rows.length);
       const ids = rows.map((_, i) => (rows.length === 1 ? requestId : `${requestId}.${i}`));
-      await Promise.all(
-        [...groups].map(async ([route, indexes]) => {
-          const answers = await ep.score(route, enriched, indexes);
-          const m = route.members[0];
-          indexes.forEach((rowIndex, k) => {
-            predictions[rowIndex] = { id: ids[rowIndex], ...answers[k], route: route.route.name, modelVersionId: m.versionId, model: m.model, version: m.version };
-          });
-        }),
-      );
+      const fill = (route: CompiledRoute, indexes: number[], answers: RowAnswer[]) => {
+        const m = route.members[0];
+        indexes.forEach((rowIndex, k) => {
+          predictions[rowIndex] = { id: ids[rowIndex], ...answers[k], route: route.route.name, modelVersionId: m.versionId, model: m.model, version: m.version };
+        });
+      };
+      // Routes scored synchronously are filled at once; only batched or ensemble routes are awaited.
+      const pending: Promise<void>[] = [];
+      for (const [route, indexes] of groups) {
+        let scored: RowAnswer[] | Promise<RowAnswer[]>;
+        try {
+          scored = ep.score(route, enriched, indexes);
+        } catch (err) {
+          scored = Promise.reject(err); // settled with the others below, so none is left unhandled
+        }
+        if (scored instanceof Promise) pending.push(scored.then((a) => fill(route, indexes, a)));
+        else fill(route, indexes, scored);
+      }
+      if (pending.length) await Promise.all(pending);
       const latencyMs = performance.now() - started;
       const at = new Date();
       this.log.push(predictions.map((p, i) => logged(ep, p.id, p.modelVersionId, "primary", rows[i], p, latencyMs, at)));
@@ -252,6 +312,8 @@ export class Serving {
     });
   }
 }
+
+const accessKey = (viewer: Viewer, ref: string, projectId?: string | null) => `${viewer.userId}|${viewer.isAdmin}|${ref}|${projectId ?? ""}`;
 
 function logged(ep: CompiledEndpoint, requestId: string, modelVersionId: string, role: "primary" | "shadow", inputs: unknown, answer: RowAnswer, latencyMs: number, at: Date): LoggedPrediction {
   const outputs = answer.value !== undefined ? { prediction: answer.value } : { prediction: answer.label, probabilities: answer.probabilities };

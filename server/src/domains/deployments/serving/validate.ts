@@ -21,13 +21,13 @@ function jsType(value: unknown): Dtype | "null" | "array" | "object" {
 /**
  * Problems with one row. `allowed` names columns the caller may send besides the inputs
  * (the sticky key, the enrichment entity); anything else is refused as an unknown field,
- * since a misspelled column silently read as missing is worse than an error.
+ * since a misspelled column silently read as missing is worse than an error. `known` is the
+ * inputs' names, which a compiled route passes ready-made rather than rebuilt per row.
  */
-export function rowProblems(row: unknown, index: number, inputs: InputField[], allowed: Set<string>): FieldProblem[] {
+export function rowProblems(row: unknown, index: number, inputs: InputField[], allowed: Set<string>, known: Set<string> = new Set(inputs.map((f) => f.name))): FieldProblem[] {
   if (row === null || typeof row !== "object" || Array.isArray(row)) return [{ row: index, field: "", reason: "a row must be a JSON object of column values" }];
   const record = row as Record<string, unknown>;
   const problems: FieldProblem[] = [];
-  const known = new Set(inputs.map((f) => f.name));
   for (const key of Object.keys(record)) {
     if (!known.has(key) && !allowed.has(key)) problems.push({ row: index, field: key, reason: "unknown field (not an input of this model)" });
   }
