@@ -1,6 +1,6 @@
 import { unwrapResolverError } from "@apollo/server/errors";
 import type { GraphQLFormattedError } from "graphql";
-import { fromPgError, OuroError } from "../platform/errors";
+import { fromPgError, isDatabaseUnavailable, OuroError } from "../platform/errors";
 
 // Codes of errors that are the client's own doing; their messages are safe to show.
 const CLIENT_CODES = new Set([
@@ -25,8 +25,11 @@ const CLIENT_CODES = new Set([
 export function clientError(error: unknown): OuroError | null {
   const original = unwrapResolverError(error);
   if (original instanceof OuroError) return original;
-  return fromPgError(original) ?? null;
+  return fromPgError(original) ?? (isDatabaseUnavailable(original) ? databaseUnavailable() : null);
 }
+
+/** A full pool or a database that is restarting: the client should retry (503 over REST). */
+export const databaseUnavailable = () => new OuroError("UNAVAILABLE", "the database is busy or unreachable; retry shortly");
 
 /** A GraphQLError raised by graphql itself (coercion, limits), not wrapping a thrown error. */
 function isRequestError(e: unknown): boolean {

@@ -26,7 +26,7 @@ export async function startServices(config: Config, log: Logger, role: string, o
   const { url, embedded } = await resolveDatabase(config, log);
   try {
     if (opts.migrate) await migrate(url, log);
-    const db = await openDatabase(url, config.dbPoolSize, `ouro-${role}`);
+    const db = await openDatabase(url, config.dbPoolSize, `ouro-${role}`, config.dbConnectTimeoutMs);
     const bus = new Bus(url, log);
     await bus.start();
     const tokens = new TokenCache();

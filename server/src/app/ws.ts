@@ -3,7 +3,8 @@ import type { Server } from "node:http";
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer, type WebSocket } from "ws";
-import { tokenFromHeader, type Viewer } from "../platform/auth";
+import { hashToken, tokenFromHeader, type Viewer } from "../platform/auth";
+import { authLimiterOf } from "../platform/auth-limiter";
 import type { AppServices, Context } from "../platform/graphql/context";
 import { parseWithLimits, validateWithLimits } from "../platform/graphql/limits";
 import { sharedSubscribe } from "../platform/graphql/shared-subscribe";
@@ -19,6 +20,8 @@ type Extra = {
 };
 
 export const CLOSE_FORBIDDEN = 4403;
+/** Too many wrong tokens from this address (platform/auth-limiter.ts); the reason says when to retry. */
+export const CLOSE_TOO_MANY_FAILURES = 4429;
 
 /**
  * graphql-ws on the HTTP server's /graphql path. The token comes in connection_init (a
@@ -30,6 +33,7 @@ export function attachWebSocket(server: Server, app: AppServices, schema: GraphQ
   const { config } = app;
   const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: config.limits.wsMaxPayloadBytes });
   const socketsByToken = new Map<string, Set<WebSocket>>();
+  const limiter = authLimiterOf(app);
 
   const unsubscribeRevoked = app.bus.subscribe(TOKEN_REVOKED_TOPIC, (msg) => {
     const tokenId = (msg.data as { tokenId?: string } | undefined)?.tokenId;
@@ -50,7 +54,14 @@ export function attachWebSocket(server: Server, app: AppServices, schema: GraphQ
         const params = ctx.connectionParams ?? {};
         const header = typeof params.authorization === "string" ? params.authorization : typeof params.Authorization === "string" ? params.Authorization : undefined;
         const token = tokenFromHeader(header) ?? (typeof params.token === "string" ? params.token : null);
+        const address = ctx.extra.request.socket.remoteAddress;
+        const wait = token ? limiter.retryAfterSeconds(address) : 0;
+        if (wait && !app.tokens.get(hashToken(token!))) {
+          ctx.extra.socket.close(CLOSE_TOO_MANY_FAILURES, `Too many wrong tokens; retry in ${wait} s`);
+          return false;
+        }
         const viewer = token ? await authenticate(app.db, token, app.tokens) : null;
+        if (!viewer && token) limiter.fail(address);
         if (!viewer) return false; // graphql-ws closes with 4403 Forbidden
         ctx.extra.viewer = viewer;
         ctx.extra.operations = new Map();

@@ -58,6 +58,11 @@ export class LocalArtifactStore implements ArtifactStore {
       await mkdir(path.dirname(final), { recursive: true });
       await rename(tmp, final); // same bytes under the same name: replacing is harmless
       return { sha256, byteSize };
+    } catch (err) {
+      // A full disk is the operator's to fix and the client's to retry later, not a bug.
+      const code = (err as { code?: string }).code;
+      if (code === "ENOSPC" || code === "EDQUOT") throw new OuroError("UNAVAILABLE", "the artifact store is out of space; nothing was stored");
+      throw err;
     } finally {
       await rm(tmp, { force: true });
     }

@@ -7,7 +7,7 @@ export type Db = DataSource;
 export type Tx = EntityManager;
 
 /** One pool per process. Schema changes only ever come from migrations/, never synchronize. */
-export async function openDatabase(url: string, poolSize: number, applicationName: string): Promise<Db> {
+export async function openDatabase(url: string, poolSize: number, applicationName: string, connectTimeoutMs = 5000): Promise<Db> {
   const db = new DataSource({
     type: "postgres",
     url,
@@ -19,7 +19,8 @@ export async function openDatabase(url: string, poolSize: number, applicationNam
     applicationName,
     extra: {
       max: poolSize,
-      connectionTimeoutMillis: 5000,
+      // With every connection busy, a request fails after this long (503, errors.ts) instead of queueing without end.
+      connectionTimeoutMillis: connectTimeoutMs,
       idleTimeoutMillis: 30_000,
       // A runaway query is a bug, not a feature: bound every statement.
       statement_timeout: 60_000,

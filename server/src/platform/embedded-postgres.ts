@@ -13,6 +13,8 @@ export interface EmbeddedDatabase {
   stop(): Promise<void>;
 }
 
+let packageHooksRemoved = false;
+
 const DB_NAME = "ouro";
 const USER = "ouro";
 
@@ -43,7 +45,12 @@ export async function startEmbeddedPostgres(dir: string, port: number, log: Logg
   // Its other hooks go too: "beforeExit" (and pm2's "message") end with process.exit(0),
   // which would replace the process's exit code — a failed test run would exit 0 — and its
   // "exit" hook, run synchronously, would throw for want of a callback.
-  for (const event of ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message", "exit"]) exitHook.unhookEvent(event);
+  // Only once per process: unhooking an event that has no hook throws, so a second start in
+  // the same process (a restart after stop()) would fail here.
+  if (!packageHooksRemoved) {
+    for (const event of ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message", "exit"]) exitHook.unhookEvent(event);
+    packageHooksRemoved = true;
+  }
   const dataDir = path.join(dir, "pg");
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,

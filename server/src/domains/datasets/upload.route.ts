@@ -29,12 +29,23 @@ export function uploadHandler(app: AppServices) {
     const max = app.config.ingest.maxBytes;
     const declared = Number(req.header("content-length") ?? NaN);
     if (Number.isFinite(declared) && declared > max) throw new OuroError("PAYLOAD_TOO_LARGE", `upload larger than ${max} bytes`);
+    // A client that stops sending (slowloris) would hold a socket and a partial file for as
+    // long as it likes: past the idle timeout the request is destroyed, which fails put() and
+    // removes the partial file.
+    const idleMs = app.config.ingest.uploadIdleTimeoutMs;
+    const onIdle = () => req.destroy(new OuroError("BAD_USER_INPUT", `the upload sent nothing for ${idleMs} ms`));
+    req.setTimeout(idleMs, onIdle);
     let blob;
     try {
       blob = await app.artifacts.put(req, { maxBytes: max });
+      req.off("timeout", onIdle);
+      req.setTimeout(0);
     } catch (err) {
       req.unpipe();
       req.resume(); // drain, so the client gets our answer rather than a reset
+      // The rest of the body may never be read (the stream was torn down mid-upload): the
+      // connection must not be reused, or the client's next request on it waits forever.
+      if (!res.headersSent) res.setHeader("connection", "close");
       throw err;
     }
     if (blob.byteSize === 0) throw badInput("the upload is empty");
