@@ -275,6 +275,21 @@ describe("event ingestion and streaming features", () => {
       expect((await body(r)).errors[0].extensions.code).toBe("BAD_USER_INPUT");
     }
     expect(await stored(fsId)).toBe(before + 4);
+
+    // Characters the history's COPY format escapes (backslash, tab, newline) and others arrive
+    // intact in the id, the entity key and the payload; a NUL, which PostgreSQL text cannot
+    // hold, is refused per event.
+    const odd = "a\\b\tc\nd\re \"q\" é 😀 \\N";
+    const r3 = await body(await post(fsId, JSON.stringify([good(`odd-${odd}`, `city ${odd}`), good("nul-\u0000-id"), { ...good("nul-field"), weather: "x\u0000y" }])));
+    expect(r3.accepted).toBe(1);
+    expect(r3.rejected.map((r: { index: number; reason: string }) => [r.index, r.reason])).toEqual([
+      [1, expect.stringMatching(/event id/)],
+      [2, expect.stringMatching(/weather contains a NUL/)],
+    ]);
+    const [row] = await t.app.db.query("SELECT entity_key, payload FROM events WHERE feature_set_id = $1 AND event_id = $2", [fsId, `odd-${odd}`]);
+    expect(row).toEqual({ entity_key: `city ${odd}`, payload: { ...(({ id: _i, ts: _t, ...v }) => v)(good("")), weather: `city ${odd}` } });
+    expect((await online(fsId, [`city ${odd}`]))[0].values).toMatchObject({ events_1h: 1 });
+    expect(await stored(fsId)).toBe(before + 5);
   });
 
   it("accepts out-of-order events within the allowed lateness, refuses older ones, and updates online values exactly", async () => {
@@ -306,6 +321,17 @@ describe("event ingestion and streaming features", () => {
     expect(await stored(id)).toBe(2);
     // A later event slides the 10-minute window past both earlier ones; the 1h sum keeps them.
     await ingest([{ id: "d", user: 7, amount: 1, at: t0 + 15 * 60_000 }]);
+    expect((await online(id, ["7"]))[0].values).toEqual({ n_10m: 1, amount_1h: 16 });
+    // Resending the first batches now (a client retrying, a broker redelivering from an older
+    // point): they are behind the watermark, but stored — duplicates, not late rejections.
+    // A never-stored event just as old is still refused as late.
+    const resend = await ingest([
+      { id: "a", user: 7, amount: 5, at: t0 },
+      { id: "b", user: 7, amount: 10, at: t0 - 5 * 60_000 },
+      { id: "e", user: 7, amount: 3, at: t0 },
+    ]);
+    expect(resend).toMatchObject({ accepted: 0, duplicates: 2, rejected: [{ index: 2, eventId: "e", reason: expect.stringMatching(/^late: /) }] });
+    expect(await stored(id)).toBe(3);
     expect((await online(id, ["7"]))[0].values).toEqual({ n_10m: 1, amount_1h: 16 });
   });
 
@@ -341,6 +367,52 @@ describe("event ingestion and streaming features", () => {
       await small.stop();
     }
   }, 60_000);
+
+  it("stays exact when two server processes update the same entities (each keeps its buckets in memory)", async () => {
+    // Each process caches minute buckets valid for one generation of the feature set. Batches
+    // alternate between two processes, so each one's cache is stale at every other batch (a
+    // process trusting it would miss the other's events), and the second starts cold (its
+    // buckets rebuilt from the event history). Then the second process alone, whose cache of 3
+    // buckets evicts entities at every batch (rebuilt from the history when next touched); the
+    // last batches go to both at once.
+    const r = await createSet({ projectId, name: "weather_shared", entityKeys: ["weather"], eventTimeColumn: "ts", eventIdColumn: "id", fields: FIELDS, aggregations: AGGREGATIONS, allowedLatenessSeconds: 30 * 86400 });
+    const id = r.data.createEventFeatureSet.featureSetId;
+    const second = await startTestOuro({ label: "events-second", databaseUrl: t.databaseUrl, env: { OURO_EVENTS_CACHE_BUCKETS: "3" } });
+    try {
+      const urls = [t.url, second.url].map((u) => u.replace(/\/graphql$/, ""));
+      const send = async (server: number, batch: Weather[]) => {
+        const res = await fetch(`${urls[server]}/v1/events/${id}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${t.adminToken}` }, body: JSON.stringify(batch) });
+        expect(res.status).toBe(200);
+        expect(await body(res)).toMatchObject({ accepted: batch.length, rejected: [] });
+      };
+      const entities = [...new Set(events.map((e) => e.weather))].sort();
+      const check = async (sent: Weather[]) => {
+        for (const o of await online(id, entities)) {
+          const mine = sent.filter((e) => e.weather === o.key);
+          if (!mine.length) continue;
+          const latest = Math.max(...mine.map((e) => Date.parse(e.ts)));
+          expectClose(o.values!, bruteForce(sent, o.key, latest), `after ${sent.length} events, online ${o.key}`);
+        }
+      };
+      const batches = Array.from({ length: Math.ceil(events.length / 100) }, (_, b) => events.slice(b * 100, b * 100 + 100));
+      for (const [b, batch] of batches.slice(0, -8).entries()) {
+        await send(b % 2, batch);
+        if (b % 3 === 2) await check(events.slice(0, (b + 1) * 100));
+      }
+      for (let b = batches.length - 8; b < batches.length - 4; b++) {
+        await send(1, batches[b]);
+        await check(events.slice(0, (b + 1) * 100));
+      }
+      await Promise.all(batches.slice(-4).map((batch, i) => send(i % 2, batch)));
+      await check(events);
+      // A resend through the other process is a duplicate there too.
+      const again = await fetch(`${urls[1]}/v1/events/${id}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${t.adminToken}` }, body: JSON.stringify(batches[0]) });
+      expect(await body(again)).toMatchObject({ accepted: 0, duplicates: 100 });
+      await check(events);
+    } finally {
+      await second.stop();
+    }
+  }, 120_000);
 
   it("keeps other projects and viewers out, and refuses oversized or malformed requests", async () => {
     const viewerToken = await newUserToken(t, "viewer@example.com");

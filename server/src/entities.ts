@@ -3,7 +3,8 @@ import { DatasetVersionEntity } from "./domains/datasets/dataset-version.entity"
 import { DatasetEntity } from "./domains/datasets/dataset.entity";
 import { FeatureSetEntity } from "./domains/features/feature-set.entity";
 import { OnlineFeatureEntity } from "./domains/features/online-feature.entity";
-import { EventBucketEntity, EventEntity, EventIdEntity, EventSourceEntity } from "./domains/events/event.entity";
+import { EventEntity, EventIdEntity, EventSourceEntity } from "./domains/events/event.entity";
+import { EventStreamEntity, EventStreamRejectionEntity } from "./domains/events/nats.entity";
 import { RecipeEntity } from "./domains/recipes/recipe.entity";
 import { DeploymentEntity } from "./domains/deployments/deployment.entity";
 import { JobLogEntity } from "./domains/jobs/job-log.entity";
@@ -44,7 +45,8 @@ export const ENTITIES = [
   EventSourceEntity,
   EventEntity,
   EventIdEntity,
-  EventBucketEntity,
+  EventStreamEntity,
+  EventStreamRejectionEntity,
   ExperimentEntity,
   RunEntity,
   ParamEntity,

@@ -5,6 +5,7 @@ import { DeploymentResolver } from "../domains/deployments/deployment.resolver";
 import { DatasetFieldsResolver, DatasetResolver } from "../domains/datasets/dataset.resolver";
 import { FeatureSetResolver } from "../domains/features/feature-set.resolver";
 import { EventResolver } from "../domains/events/event.resolver";
+import { EventSourceStreamResolver, EventStreamResolver } from "../domains/events/nats.resolver";
 import { JobResolver } from "../domains/jobs/job.resolver";
 import { LabellingResolver } from "../domains/labelling/labelling.resolver";
 import { LineageResolver } from "../domains/lineage/lineage.resolver";
@@ -23,7 +24,7 @@ let built: Promise<GraphQLSchema> | undefined;
 /** The one schema, built once per process. */
 export function ouroSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [UserResolver, ProjectResolver, JobResolver, RunResolver, AuditResolver, DatasetResolver, DatasetFieldsResolver, RecipeResolver, FeatureSetResolver, EventResolver, ModelResolver, TrainResolver, SearchResolver, LineageResolver, LabellingResolver, DeploymentResolver, PipelineResolver, PipelineRunResolver, MonitorResolver, MonitorAlertRulesResolver, AlertResolver],
+    resolvers: [UserResolver, ProjectResolver, JobResolver, RunResolver, AuditResolver, DatasetResolver, DatasetFieldsResolver, RecipeResolver, FeatureSetResolver, EventResolver, EventSourceStreamResolver, EventStreamResolver, ModelResolver, TrainResolver, SearchResolver, LineageResolver, LabellingResolver, DeploymentResolver, PipelineResolver, PipelineRunResolver, MonitorResolver, MonitorAlertRulesResolver, AlertResolver],
     validate: false,
     // Required by type-graphql once subscriptions exist, but unused: every subscription brings
     // its own resumable event source (platform/live.ts).

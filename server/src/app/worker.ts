@@ -4,6 +4,7 @@ import { startRolloutLoop } from "../domains/deployments/rollout";
 import { stopServing } from "../domains/deployments/serving/registry";
 import { featureTasks } from "../domains/features/feature-set.tasks";
 import { eventTasks } from "../domains/events/events.tasks";
+import { startEventStreams } from "../domains/events/nats.worker";
 import { JobRunner } from "../domains/jobs/job.runner";
 import { labellingTasks } from "../domains/labelling/labelling.tasks";
 import { searchTasks } from "../domains/models/hpo.tasks";
@@ -61,6 +62,8 @@ export async function startWorker(app: Started, metrics: Metrics) {
   // Monitor windows that are due become jobs (idempotent per window: every worker may do it).
   const stopMonitorScheduler = startMonitorScheduler(app.db, app.config, app.log);
   const stopRollouts = startRolloutLoop(app.db, app.log, app.config.serving.rolloutCheckMs);
+  // Attached NATS JetStream sources: one consumer per source across workers (advisory locks).
+  const eventStreams = startEventStreams(app);
   const reaperEvery = Math.max(1000, Math.min(60_000, (app.config.runTimeoutSeconds * 1000) / 4));
   const reaper = setInterval(() => {
     reapSilentRuns(app.db, app.config.runTimeoutSeconds).catch((err) => app.log.warn({ err: (err as Error).message }, "run reaper failed"));
@@ -70,6 +73,7 @@ export async function startWorker(app: Started, metrics: Metrics) {
     pipelines,
     async stop() {
       clearInterval(reaper);
+      await eventStreams.stop();
       await stopRollouts();
       stopMonitorScheduler();
       await pipelines.stop();

@@ -226,6 +226,16 @@ class Artifact(OuroModel):
     sha256: str
 
 
+class AttachEventStreamInput(OuroModel):
+
+    ack_wait_seconds: int | None = Field(default=None, alias='ackWaitSeconds', description='Seconds before an unacked message is redelivered (default 30).')
+    batch_size: int | None = Field(default=None, alias='batchSize', description='Messages per pull and per ingest transaction (default 500, at most OURO_EVENTS_MAX_BATCH).')
+    durable_name: str | None = Field(default=None, alias='durableName', description='Durable consumer name (default ouro-<feature set name>); created if missing, resumed if it exists.')
+    start_from: str | None = Field(default=None, alias='startFrom', description='first (default) | new: where a newly created durable consumer starts.')
+    stream_name: str = Field(alias='streamName', description='The JetStream stream (it must exist on the NATS server).')
+    subject: str | None = Field(default=None, description='Subject filter, e.g. purchases.> (default: every subject of the stream).')
+
+
 class AuditEvent(OuroModel):
 
     action: str = Field(description='e.g. run.start, job.create, project.create')
@@ -521,7 +531,47 @@ class EventSource(OuroModel):
     feature_set_id: str = Field(alias='featureSetId')
     fields: list[EventField] | None = None
     max_future_skew_seconds: int = Field(alias='maxFutureSkewSeconds')
+    stream: EventStream | None = Field(default=None, description='The attached NATS JetStream source, if any.')
     watermark: datetime | None = Field(default=None, description='The latest event time accepted; events older than this minus the allowed lateness are refused.')
+
+
+class EventStream(OuroModel):
+    "A NATS JetStream source of an event feature set, read by a worker through a durable pull consumer (servers: the worker's OURO_NATS_URL), with its live status and counters since it was attached."
+
+    accepted: float = Field(description='New events stored and counted.')
+    ack_wait_seconds: int = Field(alias='ackWaitSeconds')
+    attached_at: datetime = Field(alias='attachedAt')
+    batch_size: int = Field(alias='batchSize')
+    connected: bool = Field(description='A worker is consuming and connected to NATS.')
+    consumer_host: str | None = Field(default=None, alias='consumerHost', description='The worker process consuming it.')
+    duplicates: float = Field(description='Events whose id was already stored (redeliveries, resent events): counted once.')
+    durable_name: str = Field(alias='durableName')
+    feature_set_id: str = Field(alias='featureSetId')
+    id: str
+    lag: float | None = Field(default=None, description='Messages of the stream not yet consumed (pending + unacked), as of statusAt.')
+    last_error: str | None = Field(default=None, alias='lastError', description='The latest error (kept after a recovery; see lastErrorAt and state).')
+    last_error_at: datetime | None = Field(default=None, alias='lastErrorAt')
+    last_message_at: datetime | None = Field(default=None, alias='lastMessageAt')
+    last_sequence: float | None = Field(default=None, alias='lastSequence', description='Stream sequence of the last message consumed.')
+    messages: float = Field(description='Messages consumed (acked) since attached, redeliveries included.')
+    rejected: float = Field(description='Messages that were not valid events (see rejections).')
+    rejections: list[EventStreamRejection] | None = Field(default=None, description='The latest rejected messages, newest first (at most 100 are kept).')
+    start_from: str = Field(alias='startFrom', description='first | new: where a newly created durable consumer starts.')
+    state: str = Field(description='pending (no worker consumes it: none running with OURO_NATS_URL, or none heard from for 30 s) | starting | connected | disconnected (reconnecting with backoff) | error (see lastError; retrying)')
+    status_at: datetime | None = Field(default=None, alias='statusAt', description='When the consumer last reported.')
+    stream_name: str = Field(alias='streamName')
+    subject: str | None = Field(default=None, description='Subject filter of the durable consumer; null: every subject of the stream.')
+
+
+class EventStreamRejection(OuroModel):
+    'A message of the stream that was not a valid event: acked, recorded here, never redelivered.'
+
+    event_id: str | None = Field(default=None, alias='eventId')
+    excerpt: str = Field(description='The first 500 characters of the message.')
+    reason: str
+    rejected_at: datetime = Field(alias='rejectedAt')
+    stream_sequence: float = Field(alias='streamSequence', description="The message's sequence number in the JetStream stream.")
+    subject: str
 
 
 class ExpectationInput(OuroModel):
@@ -1477,6 +1527,8 @@ FRAGMENTS: dict[str, str] = {
     'EventField': 'fragment EventFieldFields on EventField { name type }',
     'EventRejection': 'fragment EventRejectionFields on EventRejection { eventId index reason }',
     'EventSource': 'fragment EventSourceFields on EventSource { allowedLatenessSeconds entityKeys eventIdColumn eventTimeColumn featureSetId maxFutureSkewSeconds watermark }',
+    'EventStream': 'fragment EventStreamFields on EventStream { accepted ackWaitSeconds attachedAt batchSize connected consumerHost duplicates durableName featureSetId id lag lastError lastErrorAt lastMessageAt lastSequence messages rejected startFrom state statusAt streamName subject }',
+    'EventStreamRejection': 'fragment EventStreamRejectionFields on EventStreamRejection { eventId excerpt reason rejectedAt streamSequence subject }',
     'Experiment': 'fragment ExperimentFields on Experiment { createdAt description id name projectId }',
     'ExperimentConnection': 'fragment ExperimentConnectionFields on ExperimentConnection { totalCount }',
     'ExperimentEdge': 'fragment ExperimentEdgeFields on ExperimentEdge { cursor }',
@@ -1560,6 +1612,7 @@ for _model in (
     AlertRuleCreated,
     ApiToken,
     Artifact,
+    AttachEventStreamInput,
     AuditEvent,
     ColumnSchema,
     CreateAlertRuleInput,
@@ -1590,6 +1643,8 @@ for _model in (
     EventFieldInput,
     EventRejection,
     EventSource,
+    EventStream,
+    EventStreamRejection,
     ExpectationInput,
     Experiment,
     ExperimentConnection,

@@ -30,6 +30,8 @@ export class EventSourceEntity {
   @Column("integer") allowedLatenessSeconds: number;
   @Column("integer") maxFutureSkewSeconds: number;
   @Column("timestamptz", { nullable: true }) watermark: Date | null;
+  /** Bumped by every window update: a process's cached minute buckets are valid for one generation (window-cache.ts). */
+  @Column("bigint", { default: 0 }) generation: string;
   @Column("timestamptz", { default: () => "now()" }) createdAt: Date;
 }
 
@@ -49,14 +51,4 @@ export class EventEntity {
 export class EventIdEntity {
   @PrimaryColumn("uuid") featureSetId: string;
   @PrimaryColumn("text") eventId: string;
-  @Column("timestamptz") eventTime: Date;
-}
-
-/** Per-entity per-minute partial aggregates. */
-@Entity("event_buckets")
-export class EventBucketEntity {
-  @PrimaryColumn("uuid") featureSetId: string;
-  @PrimaryColumn("text") entityKey: string;
-  @PrimaryColumn("timestamptz") minute: Date;
-  @Column("jsonb") stats: Record<string, unknown>;
 }

@@ -1,10 +1,12 @@
 import type { Viewer } from "../../platform/auth";
+import { sql } from "../../platform/db";
 import { OuroError } from "../../platform/errors";
 import type { AppServices } from "../../platform/graphql/context";
-import { applyEvents, sweepBuckets } from "./apply";
+import { storeEvents, updateWindows } from "./apply";
 import type { EventSourceEntity } from "./event.entity";
 import { accessEventSource } from "./event-source.service";
 import { type GoodEvent, type Rejection, validateEvents } from "./validate";
+import { WindowCache } from "./window-cache";
 
 export interface IngestResult {
   accepted: number;
@@ -20,7 +22,6 @@ export interface IngestResult {
 const MAX_NEW_PARTITIONS = 32;
 /** Events committed together at most: batches waiting for the same feature set are grouped. */
 const MAX_GROUP_EVENTS = 20_000;
-const SWEEP_EVERY_MS = 60_000;
 /** Transactions of one feature set at once per process: they store in parallel, then take turns on the windows. */
 const LANES = 3;
 const DAY_MS = 86_400_000;
@@ -38,7 +39,8 @@ interface Waiting {
 interface Queue {
   waiting: Waiting[];
   running: number;
-  lastSweep: number;
+  /** This process's minute buckets of the feature set. */
+  cache: WindowCache;
 }
 
 /**
@@ -77,13 +79,15 @@ export class EventIngestor {
     try {
       const { featureSet, source } = await accessEventSource(this.app.db, viewer, featureSetId, "editor");
       const checked = validateEvents(events, source, featureSet.entityKeys, featureSet.timestampColumn!, Date.now());
-      const good = await this.ensurePartitions(checked.good, checked.rejected);
+      const resent = await this.storedLateEvents(featureSetId, checked.rejected);
+      const rejected = checked.rejected.filter((r) => !resent.has(r));
+      const good = await this.ensurePartitions(checked.good, rejected);
       const applied = good.length ? await this.enqueue(source, good) : { fresh: 0, entities: 0, watermark: source.watermark };
-      checked.rejected.sort((a, b) => a.index - b.index);
+      rejected.sort((a, b) => a.index - b.index);
       return {
         accepted: applied.fresh,
-        duplicates: checked.duplicateIndexes.length + good.length - applied.fresh,
-        rejected: checked.rejected,
+        duplicates: checked.duplicateIndexes.length + resent.size + good.length - applied.fresh,
+        rejected,
         entitiesUpdated: applied.entities,
         watermark: applied.watermark,
       };
@@ -92,17 +96,34 @@ export class EventIngestor {
     }
   }
 
+  /**
+   * Late events whose id is already stored: a resend of an old batch after newer ones were
+   * applied (a client retrying, a broker redelivering from an older point). They are
+   * duplicates, not bad events — the lateness check runs before the id check only because it
+   * needs no database.
+   */
+  private async storedLateEvents(featureSetId: string, rejected: Rejection[]): Promise<Set<Rejection>> {
+    const late = rejected.filter((r) => r.late && r.eventId !== null);
+    if (late.length === 0) return new Set();
+    const rows = await sql<{ event_id: string }>(this.app.db, "SELECT event_id FROM event_ids WHERE feature_set_id = $1 AND event_id = ANY($2::text[])", [
+      featureSetId,
+      late.map((r) => r.eventId),
+    ]);
+    const stored = new Set(rows.map((r) => r.event_id));
+    return new Set(late.filter((r) => stored.has(r.eventId!)));
+  }
+
   private enqueue(source: EventSourceEntity, good: GoodEvent[]): Promise<{ fresh: number; entities: number; watermark: Date | null }> {
     let q = this.queues.get(source.featureSetId);
-    if (!q) this.queues.set(source.featureSetId, (q = { waiting: [], running: 0, lastSweep: Date.now() }));
+    if (!q) this.queues.set(source.featureSetId, (q = { waiting: [], running: 0, cache: new WindowCache(this.app.config.events.cacheBuckets) }));
     const queue = q;
     return new Promise((resolve, reject) => {
       queue.waiting.push({ source, good, resolve, reject });
-      if (queue.running < LANES) void this.drain(source.featureSetId, queue);
+      if (queue.running < LANES) void this.drain(queue);
     });
   }
 
-  private async drain(featureSetId: string, q: Queue): Promise<void> {
+  private async drain(q: Queue): Promise<void> {
     q.running++;
     try {
       while (q.waiting.length) {
@@ -113,18 +134,14 @@ export class EventIngestor {
           group.push(w);
           size += w.good.length;
         }
-        await this.applyGroup(group);
-        if (Date.now() - q.lastSweep > SWEEP_EVERY_MS) {
-          q.lastSweep = Date.now();
-          await this.app.db.transaction((tx) => sweepBuckets(tx, group[0].source)).catch((err: unknown) => this.app.log.warn({ err: (err as Error).message, featureSetId }, "event bucket sweep failed"));
-        }
+        await this.applyGroup(group, q.cache);
       }
     } finally {
       q.running--;
     }
   }
 
-  private async applyGroup(group: Waiting[]): Promise<void> {
+  private async applyGroup(group: Waiting[], cache: WindowCache): Promise<void> {
     // An id sent by two batches of the group belongs to the first; the second sees a duplicate.
     const owner = new Map<string, Waiting>();
     const all: GoodEvent[] = [];
@@ -135,15 +152,27 @@ export class EventIngestor {
         all.push(e);
       }
     }
+    const source = group[0].source;
+    // Held from before the window update until the cache has recorded the commit (or been dropped).
+    const held: { release: (() => void) | null } = { release: null };
     try {
-      const source = group[0].source;
-      const { freshIds, entities, watermark } = await this.app.db.transaction((tx) => applyEvents(tx, source, all));
+      const { freshIds, entities, watermark, generation } = await this.app.db.transaction(async (tx) => {
+        const freshIds = await storeEvents(tx, source, all);
+        if (!freshIds.size) return { freshIds, entities: 0, watermark: source.watermark, generation: null };
+        held.release = await cache.lock();
+        return { freshIds, ...(await updateWindows(tx, source, all.filter((e) => freshIds.has(e.id)), cache)) };
+      });
+      if (generation !== null) cache.generation = generation;
       for (const w of group) {
         const fresh = w.good.filter((e) => freshIds.has(e.id) && owner.get(e.id) === w).length;
         w.resolve({ fresh, entities, watermark });
       }
     } catch (err) {
+      // The cache may hold changes of a transaction that did not commit.
+      if (held.release) cache.clear();
       for (const w of group) w.reject(err);
+    } finally {
+      held.release?.();
     }
   }
 

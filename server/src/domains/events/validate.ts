@@ -14,6 +14,8 @@ export interface Rejection {
   index: number;
   eventId: string | null;
   reason: string;
+  /** Refused for being older than the watermark allows (a resend of a stored event is not). */
+  late?: true;
 }
 
 export interface Validated {
@@ -38,7 +40,9 @@ function typeError(f: EventField, v: unknown): string | null {
   switch (f.type) {
     case "string":
       if (typeof v !== "string") return `field ${f.name} must be a string, got ${typeof v}`;
-      return v.length > MAX_STRING ? `field ${f.name} is longer than ${MAX_STRING} characters` : null;
+      if (v.length > MAX_STRING) return `field ${f.name} is longer than ${MAX_STRING} characters`;
+      // PostgreSQL text cannot hold a NUL character.
+      return v.includes("\u0000") ? `field ${f.name} contains a NUL character (\\u0000)` : null;
     case "integer":
       return typeof v === "number" && Number.isSafeInteger(v) ? null : `field ${f.name} must be an integer, got ${JSON.stringify(v)?.slice(0, 40)}`;
     case "float":
@@ -78,9 +82,9 @@ export function validateEvents(raw: unknown[], source: EventSourceEntity, entity
     if (typeof e !== "object" || e === null || Array.isArray(e)) return rejected.push({ index, eventId: null, reason: "an event must be a JSON object" });
     const obj = e as Record<string, unknown>;
     const rawId = obj[source.eventIdColumn];
-    const id = typeof rawId === "string" && rawId.length > 0 && rawId.length <= MAX_ID ? rawId : Number.isSafeInteger(rawId) ? String(rawId) : null;
+    const id = typeof rawId === "string" && rawId.length > 0 && rawId.length <= MAX_ID && !rawId.includes("\u0000") ? rawId : Number.isSafeInteger(rawId) ? String(rawId) : null;
     const reject = (reason: string) => rejected.push({ index, eventId: id, reason });
-    if (id === null) return reject(`missing or invalid event id ${source.eventIdColumn} (a string of 1 to ${MAX_ID} characters or an integer)`);
+    if (id === null) return reject(`missing or invalid event id ${source.eventIdColumn} (a string of 1 to ${MAX_ID} characters without NUL, or an integer)`);
     const unknown = Object.keys(obj).filter((k) => !allowed.has(k));
     if (unknown.length) return reject(`unknown field(s): ${unknown.slice(0, 5).join(", ")}`);
     const missingKeys = entityKeys.filter((k) => obj[k] === undefined || obj[k] === null);
@@ -89,7 +93,12 @@ export function validateEvents(raw: unknown[], source: EventSourceEntity, entity
     if (t === null) return reject(`missing or invalid event time ${timeColumn} (ISO 8601 with a time zone, or epoch milliseconds)`);
     if (t > futureLimit) return reject(`event time ${new Date(t).toISOString()} is more than ${source.maxFutureSkewSeconds} s in the future`);
     if (t < lateLimit) {
-      return reject(`late: event time ${new Date(t).toISOString()} is older than the watermark ${source.watermark!.toISOString()} minus the allowed lateness of ${source.allowedLatenessSeconds} s`);
+      return rejected.push({
+        index,
+        eventId: id,
+        reason: `late: event time ${new Date(t).toISOString()} is older than the watermark ${source.watermark!.toISOString()} minus the allowed lateness of ${source.allowedLatenessSeconds} s`,
+        late: true,
+      });
     }
     const values: Record<string, unknown> = {};
     for (const f of source.fields) {

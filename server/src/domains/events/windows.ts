@@ -105,7 +105,8 @@ export function windowValues(buckets: Map<number, BucketStats>, aggregations: Ag
     let lt: number | undefined;
     let li: string | undefined;
     let lv: unknown = null;
-    const distinct = new Set<string>();
+    // Only distinct_count needs the set (one per entity and aggregation otherwise, for nothing).
+    const distinct = a.function === "distinct_count" ? new Set<string>() : null;
     for (const m of sorted) {
       if (m < start || m > end) continue;
       const b = buckets.get(m)!;
@@ -126,7 +127,7 @@ export function windowValues(buckets: Map<number, BucketStats>, aggregations: Ag
         li = st.li;
         lv = st.lv;
       }
-      if (st.d) for (const v of st.d) distinct.add(v);
+      if (distinct && st.d) for (const v of st.d) distinct.add(v);
     }
     switch (a.function) {
       case "count":
@@ -148,7 +149,7 @@ export function windowValues(buckets: Map<number, BucketStats>, aggregations: Ag
         out[a.name] = lv ?? null;
         break;
       case "distinct_count":
-        out[a.name] = distinct.size;
+        out[a.name] = distinct!.size;
         break;
     }
   }
