@@ -266,7 +266,10 @@ describe("the Ouro JupyterLab extension in a real browser", () => {
     const deployment = page.locator('.ouro-panel[data-ouro-kind="deployment"]');
     await deployment.locator(".ouro-table td", { hasText: "100%" }).waitFor({ timeout: 30_000 });
     expect(await deployment.locator(".ouro-title strong").textContent()).toBe("penguins-live");
-    expect(await deployment.locator(".ouro-table td").nth(2).textContent()).toBe(registered.registerModelVersion.id);
+    // The route's model version by name; its id in the title.
+    const primary = deployment.locator('tr[data-ouro-route="primary"] td').nth(2);
+    expect(await primary.textContent()).toBe("penguin-species v1");
+    expect(await primary.locator("[title]").getAttribute("title")).toBe(registered.registerModelVersion.id);
     const deploymentId = (await deployment.getAttribute("data-ouro-id"))!;
     await treeNode("deployment", deploymentId).waitFor({ timeout: 30_000 });
     await deployment.locator('.ouro-message[data-level="live"]').waitFor({ timeout: 30_000 });

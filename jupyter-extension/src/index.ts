@@ -14,7 +14,12 @@ import { OuroSidebar } from "./tree";
 import { CompareView } from "./views/compare";
 import { DatasetView } from "./views/dataset";
 import { DeploymentView } from "./views/deployment";
+import { AlertView } from "./views/alert";
+import { FeatureSetView } from "./views/feature-set";
 import { JobView } from "./views/job";
+import { MonitorView } from "./views/monitor";
+import { PipelineView } from "./views/pipeline";
+import { LabellingView } from "./views/labelling";
 import { ModelView } from "./views/model";
 import type { OuroItem, OuroPanel } from "./views/panel";
 import { RunView } from "./views/run";
@@ -73,10 +78,24 @@ const plugin: JupyterFrontEndPlugin<void> = {
           content = new JobView(connection, item.id, item.label);
           break;
         case "deployment":
-          content = new DeploymentView(connection, item.id, item.label);
+          content = new DeploymentView(connection, item.id, item.label, open);
+          break;
+        case "labellingTask":
+          content = new LabellingView(connection, item.id, item.label, open);
+          break;
+        case "monitor":
+          content = new MonitorView(connection, item.id, item.label, open);
+          break;
+        case "alert":
+          content = new AlertView(connection, item.id, item.label, open);
+          break;
+        case "pipeline":
+          content = new PipelineView(connection, item.id, item.label, open);
+          break;
+        case "featureSet":
+          content = new FeatureSetView(connection, item.id, item.label, open);
           break;
         default:
-          // Feature sets, monitors, alerts and pipelines have no view of their own yet: the tree shows them.
           return;
       }
       const widget = new MainAreaWidget({ content });

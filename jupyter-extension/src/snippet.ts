@@ -36,5 +36,7 @@ export function snippetFor(item: OuroItem): string {
       return `${HEADER}pipeline = ouro.pipelines.get(${id})\npipeline`;
     case "job":
       return `${HEADER}job = ouro.jobs.get(${id})\njob.wait()`;
+    case "labellingTask":
+      return `${HEADER}task = ouro.labelling.get(${id})\nouro.labelling.items(task, limit=50)`;
   }
 }

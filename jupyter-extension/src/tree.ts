@@ -13,14 +13,17 @@ import {
   ProjectModelTreeDocument,
   ProjectRunTreeDocument,
   ProjectServingTreeDocument,
+  ProjectLabellingTreeDocument,
+  type ProjectLabellingTreeQuery,
   type ProjectDataTreeQuery,
   type ProjectModelTreeQuery,
   type ProjectRunTreeQuery,
   type ProjectServingTreeQuery,
 } from "./generated/graphql";
+import { newLabellingTask } from "./views/labelling-create";
 import type { OuroItem } from "./views/panel";
 
-type Tree = ProjectDataTreeQuery & ProjectRunTreeQuery & ProjectModelTreeQuery & ProjectServingTreeQuery;
+type Tree = ProjectDataTreeQuery & ProjectRunTreeQuery & ProjectModelTreeQuery & ProjectServingTreeQuery & ProjectLabellingTreeQuery;
 const ACTIVE = new Set(["queued", "running"]);
 const PROJECT_KEY = "ouro:selected-project";
 
@@ -130,14 +133,15 @@ export class OuroSidebar extends Widget {
     if (!projectId) return;
     try {
       const client = this.connection.client;
-      const [data, runs, models, serving] = await Promise.all([
+      const [data, runs, models, serving, labelling] = await Promise.all([
         client.request(ProjectDataTreeDocument, { projectId }),
         client.request(ProjectRunTreeDocument, { projectId }),
         client.request(ProjectModelTreeDocument, { projectId }),
         client.request(ProjectServingTreeDocument, { projectId }),
+        client.request(ProjectLabellingTreeDocument, { projectId }),
       ]);
       if (projectId !== this.projectId || generation !== this.generation) return;
-      this.render({ ...data, ...runs, ...models, ...serving });
+      this.render({ ...data, ...runs, ...models, ...serving, ...labelling });
       if (this.status.dataset.level !== "live") this.setStatus("Live", "live");
     } catch (err) {
       if (generation !== this.generation) return;
@@ -249,7 +253,11 @@ export class OuroSidebar extends Widget {
         "Datasets",
         data.datasets.totalCount,
         data.datasets.nodes.map((d) =>
-          node({ kind: "dataset", id: d.id, label: d.name, projectId }, h("span", { class: "ouro-node-meta" }, d.latestVersion ? `v${d.latestVersion.version} · ${formatNumber(d.latestVersion.rowCount)} rows` : "no versions")),
+          node(
+            { kind: "dataset", id: d.id, label: d.name, projectId },
+            h("span", { class: "ouro-node-meta" }, d.latestVersion ? `v${d.latestVersion.version} · ${formatNumber(d.latestVersion.rowCount)} rows` : "no versions"),
+            d.latestVersion ? this.labelButton(projectId, d.name, d.latestVersion) : null,
+          ),
         ),
         "No datasets: ingest one with client.datasets.ingest(...).",
       ),
@@ -327,6 +335,15 @@ export class OuroSidebar extends Widget {
         "No pipelines.",
       ),
       section(
+        "labelling",
+        "Labelling tasks",
+        data.labellingTasks.totalCount,
+        data.labellingTasks.nodes.map((t) =>
+          node({ kind: "labellingTask", id: t.id, label: t.name, projectId }, t.status === "ready" ? null : badge(t.status), h("span", { class: "ouro-node-meta" }, `${t.labelSchema.kind} · ${formatNumber(t.size)} rows`)),
+        ),
+        "No labelling tasks: create one with client.labelling.createTask(...).",
+      ),
+      section(
         "jobs",
         "Jobs",
         data.jobs.totalCount,
@@ -348,6 +365,17 @@ export class OuroSidebar extends Widget {
     this.selected = item;
     for (const el of this.tree.querySelectorAll(".ouro-selected")) el.classList.remove("ouro-selected");
     li.classList.add("ouro-selected");
+  }
+
+  /** "Label…": a new labelling task on the dataset's latest version, opened once created. */
+  private labelButton(projectId: string, name: string, v: { id: string; version: number; rowCount: number }): HTMLElement {
+    const onclick = () =>
+      void newLabellingTask(this.connection, { projectId, name, versionId: v.id, version: v.version, rows: v.rowCount }).then((task) => {
+        if (!task) return;
+        this.scheduleReload();
+        this.callbacks.open({ kind: "labellingTask", id: task.id, label: task.name, projectId });
+      });
+    return h("button", { class: "jp-mod-styled ouro-small", "data-ouro-action": "new-labelling-task", title: `New labelling task on ${name} v${v.version}`, onclick }, "Label…");
   }
 
   private compare(): void {

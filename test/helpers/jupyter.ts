@@ -111,6 +111,9 @@ export class UiSession {
     ({ browser: this.browser, page: this.page } = await launchBrowser());
     await this.page.goto(`${this.base}lab/tree/ui.ipynb?token=${this.jupyterToken}`);
     await this.sidebar().waitFor({ state: "attached", timeout: 60_000 });
+    // JupyterLab brings the notebook to the front when it has loaded; wait for that, or it could
+    // cover the first view a test opens.
+    await this.page.locator(".jp-NotebookPanel").first().waitFor({ timeout: 60_000 });
     await this.page.locator('.lm-TabBar-tab[data-id="ouro-sidebar"]').click();
     const select = this.sidebar().locator(".ouro-project-select");
     await select.waitFor({ timeout: 30_000 });
@@ -137,10 +140,12 @@ export class UiSession {
 
   /** Clicks "OK"/the accept button of the JupyterLab confirmation dialog that is open. */
   async confirm(): Promise<void> {
-    const dialog = this.page.locator(".jp-Dialog");
+    const dialog = this.page.locator(".jp-Dialog").last();
     await dialog.waitFor({ timeout: 15_000 });
+    // This dialog going away is enough: the action may open another one (say, a refusal) at once.
+    const handle = await dialog.elementHandle();
     await dialog.locator(".jp-mod-accept").click();
-    await dialog.waitFor({ state: "detached", timeout: 15_000 });
+    await handle?.waitForElementState("hidden", { timeout: 15_000 });
   }
 
   shot(name: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { showErrorMessage } from "@jupyterlab/apputils";
 import { launchTraining } from "../actions";
+import { launchSearch } from "../hpo";
 import { barChart, formatNumber } from "../chart";
 import { describeError, type OuroConnection } from "../connection";
 import { h, table, when, fill } from "../dom";
@@ -42,6 +43,7 @@ export class DatasetView extends OuroPanel {
         { class: "ouro-actions" },
         this.versionSelect,
         h("button", { class: "jp-mod-styled jp-mod-accept", "data-ouro-action": "train", onclick: () => void this.train() }, "Train a model…"),
+        h("button", { class: "jp-mod-styled", "data-ouro-action": "search", title: "Train several models over a search space and keep the best", onclick: () => void this.search() }, "Search hyperparameters…"),
         h("button", { class: "jp-mod-styled", "data-ouro-action": "profile", onclick: () => void this.profile() }, "Profile"),
       ),
     );
@@ -94,6 +96,16 @@ export class DatasetView extends OuroPanel {
     if (!v) return;
     const started = await launchTraining(this.connection, { projectId: v.projectId, versionId: v.id, label: this.item.label, columns: v.schema });
     if (started?.runId) this.open({ kind: "run", id: started.runId, label: started.runName, projectId: v.projectId });
+  }
+
+  /** A hyperparameter search on this version; opens the search's run, whose chart gains a point per finished trial. */
+  private async search(): Promise<void> {
+    const v = this.version;
+    if (!v) return;
+    const started = await launchSearch(this.connection, { projectId: v.projectId, versionId: v.id, label: this.item.label, columns: v.schema });
+    if (!started) return;
+    if (started.runId) this.open({ kind: "run", id: started.runId, label: started.runName, projectId: v.projectId });
+    else this.open({ kind: "job", id: started.jobId, label: "models.search", projectId: v.projectId });
   }
 
   private async profile(): Promise<void> {

@@ -4,7 +4,7 @@ import { h, fill } from "../dom";
 
 /** What "Insert snippet" needs to know about the thing a panel shows. */
 export interface OuroItem {
-  kind: "project" | "dataset" | "datasetVersion" | "featureSet" | "experiment" | "run" | "model" | "modelVersion" | "job" | "deployment" | "monitor" | "alert" | "pipeline";
+  kind: "project" | "dataset" | "datasetVersion" | "featureSet" | "experiment" | "run" | "model" | "modelVersion" | "job" | "deployment" | "monitor" | "alert" | "pipeline" | "labellingTask";
   id: string;
   label: string;
   projectId?: string;
