@@ -10,6 +10,8 @@ export interface Series {
   label: string;
   /** step → value */
   points: Map<number, number>;
+  /** A reference line (a threshold): dashed and grey, not a data colour. */
+  guide?: boolean;
 }
 
 /**
@@ -64,7 +66,7 @@ export class LineChart {
         scales: { x: { time: false } },
         axes: [{ label: this.xLabel }, {}],
         legend: { show: this.series.length > 1 },
-        series: [{ label: this.xLabel }, ...this.series.map((s, i) => ({ label: s.label, stroke: PALETTE[i % PALETTE.length], width: 1.5, spanGaps: true }))],
+        series: [{ label: this.xLabel }, ...this.series.map((s, i) => (s.guide ? { label: s.label, stroke: "#888", width: 1, dash: [6, 4], points: { show: false }, spanGaps: true } : { label: s.label, stroke: PALETTE[i % PALETTE.length], width: 1.5, spanGaps: true }))],
       },
       data,
       this.node,

@@ -207,7 +207,7 @@ export class MonitorView extends OuroPanel {
     );
 
     // Window n on the x axis; each threshold as a flat line, so "above the line" reads as that status.
-    const flat = (label: string, v: number): Series => ({ label, points: new Map(rs.map((_, i) => [i + 1, v])) });
+    const flat = (label: string, v: number): Series => ({ label, points: new Map(rs.map((_, i) => [i + 1, v])), guide: true });
     const thresholds = [flat(`potential ≥ ${formatNumber(t.potential)}`, t.potential), flat(`detected ≥ ${formatNumber(t.detected)}`, t.detected)];
     const names = [...new Set(rs.flatMap((r) => r.features.map((f) => f.name)))];
     const series = (pick: (r: MonitorResult) => number | null | undefined, label: string): Series => {
