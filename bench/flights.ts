@@ -105,7 +105,8 @@ async function breakdown(inputFile: string) {
     const t = performance.now();
     return [await fn(), performance.now() - t];
   };
-  // First, on a fresh heap: applyBatch step by step, with the RSS after each step.
+  // First, on a fresh heap: the steps one at a time on materialised frames (applyStepBatch;
+  // the jobs run them as one lazy query), with the RSS after each step.
   const steps: { piece: string; ms: number; rssMb: number }[] = [];
   const step = async (piece: string, fn: () => pl.DataFrame) => {
     const [df, ms] = await time(fn);
@@ -278,7 +279,7 @@ function report(runs: Record<string, Run[]>, phases: Record<string, Record<strin
   console.log(`\nThe subprocess's span is its lifetime (rss-probe.cjs) from the job's start: a warm spare (platform/subprocess.ts) started and loaded its module before the job. Start-up, measured in a fresh process as consecutive calls that load the module and stop (the first forks cold, the next take the spare the previous one left): ${Object.entries(b.startupMs).map(([w, ms]) => `${path.basename(w)} ${ms.map((m) => fmt(m, 0)).join("/")}`).join("; ")} ms.`);
   console.log(`In-process, without a subprocess: fitOnFile ${fmt(b.fitMs, 0)} ms, applyToFile ${fmt(b.applyMs, 0)} ms, fitApplyToFile ${fmt(b.fitApplyMs, 0)} ms (others' CPU during the breakdown: ${fmt(meta.breakdownOthers, 0)}%).`);
 
-  console.log(`\n### Per phase (ms): Ouro's applyBatch step by step in-process, beside the hand-written versions\n`);
+  console.log(`\n### Per phase (ms): Ouro's steps one at a time on materialised frames in-process (the jobs run one lazy query instead), beside the hand-written versions\n`);
   const groups: [string, string[]][] = [["read", ["read", "conform"]], ["join", ["join"]], ["derive", ["dateParts"]], ["fillNull", ["fillNull"]], ["oneHot", ["oneHot"]], ["groupBy", ["groupBy"]], ["write", ["write"]]];
   const ouro = (ops: string[]) => b.steps.filter((s) => ops.includes(s.piece));
   const byHand = (who: string, k: string) => (phases[who].length ? fmt(median(phases[who].map((p) => p[k] ?? 0)), 0) : "-");

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -73,6 +73,54 @@ describe("feature store", () => {
     const trail = await t.gql(`query($p: ID!) { auditTrail(projectId: $p, first: 100) { action } }`, { p: projectId });
     expect(trail.data.auditTrail.map((a: { action: string }) => a.action)).toContain("featureSet.autoMaterialize");
   }, 60_000);
+
+  it("lines a recipe's date output up with a spine whose dates are text (seattle-weather), and rejects a time column that is not a date", async () => {
+    // Before the fix, polars' string → datetime cast made the spine's "2012-01-01" null, so no
+    // row found its feature values unless the recipe output was cast to datetime first.
+    const csv = await readFile(path.resolve(__dirname, "../node_modules/vega-datasets/data/seattle-weather.csv"), "utf8");
+    const weather = await ingestCsv("weather", "seattle-weather.csv", csv);
+    const [source] = await t.app.db.query("SELECT id FROM datasets WHERE project_id = $1 AND name = 'weather'", [projectId]);
+    const steps = [
+      { op: "cast", column: "date", to: "date" },
+      { op: "dateParts", column: "date", parts: ["month", "weekday"] },
+    ];
+    const recipe = await mutate(`mutation($p: ID!, $s: [JSONObject!]!) { createRecipe(projectId: $p, name: "weather dates", steps: $s) { id } }`, { p: projectId, s: steps });
+    const fit = await finished((await mutate(`mutation($r: ID!, $v: ID!) { fitRecipe(recipeId: $r, versionId: $v) { id } }`, { r: recipe.id, v: weather.versionId })).id);
+    expect(fit.status, fit.error).toBe("succeeded");
+    const fs = await mutate(`mutation($i: CreateFeatureSetInput!) { createFeatureSet(input: $i) { id } }`, {
+      i: { projectId, name: "wx", sourceDatasetId: source.id, recipeId: recipe.id, entityKeys: ["weather"], timestampColumn: "date", features: ["date_month", "date_weekday", "temp_max"] },
+    });
+    const m = await finished((await mutate(`mutation($f: ID!) { materializeFeatureSet(featureSetId: $f) { id } }`, { f: fs.id })).id);
+    expect(m.status, m.error).toBe("succeeded");
+    expect(m.result.rows).toBe(1461);
+
+    const built = await finished(
+      (await mutate(`mutation($s: ID!, $f: [ID!]!) { buildTrainingSet(spineVersionId: $s, spineTime: "date", featureSetIds: $f, outputDataset: "weather-train") { id } }`, { s: weather.versionId, f: [fs.id] })).id,
+    );
+    expect(built.status, built.error).toBe("succeeded");
+    expect(built.result.rows).toBe(1461);
+    const rows: Record<string, unknown>[] = [];
+    for (let offset = 0; offset < 1461; offset += 500) {
+      const page = await t.gql(`query($id: ID!, $o: Int!) { datasetVersion(id: $id) { preview(offset: $o, limit: 500) { rows } } }`, { id: built.result.versionId, o: offset });
+      rows.push(...page.data.datasetVersion.preview.rows);
+    }
+    expect(rows).toHaveLength(1461);
+    // One row per day: each spine row's as-of match is the feature row of the same day and weather.
+    const wrong = rows.filter((r) => {
+      const day = new Date(`${r.date as string}T00:00:00Z`);
+      return r.wx__temp_max !== r.temp_max || r.wx__date_month !== day.getUTCMonth() + 1 || r.wx__date_weekday !== ((day.getUTCDay() + 6) % 7) + 1;
+    });
+    expect(wrong.slice(0, 3)).toEqual([]);
+
+    // A number is not a time: the job fails and says which column, and no version is written.
+    const bad = await finished(
+      (await mutate(`mutation($s: ID!, $f: [ID!]!) { buildTrainingSet(spineVersionId: $s, spineTime: "wind", featureSetIds: $f, outputDataset: "weather-train-bad") { id } }`, { s: weather.versionId, f: [fs.id] })).id,
+    );
+    expect(bad.status).toBe("failed");
+    expect(bad.error).toMatch(/time column "wind" is float/);
+    const [versions] = await t.app.db.query("SELECT count(*)::int AS n FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id WHERE d.project_id = $1 AND d.name = 'weather-train-bad'", [projectId]);
+    expect(versions.n).toBe(0);
+  }, 120_000);
 
   it("refuses feature sets over missing columns with a clear job error", async () => {
     const [spend] = await t.app.db.query("SELECT id FROM datasets WHERE project_id = $1 AND name = 'spend'", [projectId]);

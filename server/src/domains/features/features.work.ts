@@ -6,7 +6,7 @@ import { readParquetFile } from "../datasets/parquet";
 import { schemaOf } from "../datasets/profile.work";
 import { writeParquet } from "../datasets/sources/write-parquet";
 import { applyBatch, type FittedRecipe } from "../recipes/engine";
-import { toRows } from "../recipes/engine/polars-types";
+import { castExpr, dtypeOf, toRows } from "../recipes/engine/polars-types";
 
 // Runs in a task subprocess (see platform/subprocess.ts): polars calls block the thread.
 
@@ -64,6 +64,21 @@ export async function materialize(input: { file: string; fitted: FittedRecipe | 
   return { schema: schemaOf(df), rowCount: df.height, features, entities: latest.height };
 }
 
+/**
+ * A time column as the as-of join's key, Datetime("ms"). Text goes through the recipe engine's
+ * cast, which reads both "YYYY-MM-DD" and "YYYY-MM-DDTHH:MM:SS[.fff][Z]": polars' own string →
+ * Datetime cast turns date-only text into null, so a spine read from CSV (dates are text there)
+ * never matched a feature set whose times are dates (a recipe's `cast … to date` / `dateParts`
+ * output) unless it was cast to datetime first. Dates and datetimes of any unit are cast.
+ */
+function eventTime(df: pl.DataFrame, column: string, what: string, shown = column): pl.Expr {
+  const dtype = dtypeOf(df.getColumn(column).dtype);
+  const value = pl.col(column);
+  if (dtype === "string") return castExpr(value, "string", "datetime");
+  if (dtype === "date" || dtype === "datetime") return value.cast(pl.Datetime("ms"));
+  throw badInput(`${what}: time column "${shown}" is ${dtype}; it needs dates, datetimes or ISO date text`, { column: shown, dtype });
+}
+
 export interface TrainingSetPart {
   name: string;
   file: string;
@@ -79,7 +94,7 @@ export interface TrainingSetPart {
 export async function buildTrainingSet(input: { spineFile: string; spineTime: string; parts: TrainingSetPart[]; out: string }): Promise<Converted> {
   let spine = readParquetFile(input.spineFile).withRowIndex(ROW);
   requireColumns(spine, [input.spineTime], "spine");
-  spine = spine.withColumns(pl.col(input.spineTime).cast(pl.Datetime("ms")).alias(EVENT_TIME)).sort(EVENT_TIME);
+  spine = spine.withColumns(eventTime(spine, input.spineTime, "spine").alias(EVENT_TIME)).sort(EVENT_TIME);
   for (const part of input.parts) {
     const { entityKeys, timestampColumn, features } = part.spec;
     if (!timestampColumn) throw badInput(`feature set ${part.name} has no timestamp column; a training set needs event times`);
@@ -87,7 +102,7 @@ export async function buildTrainingSet(input: { spineFile: string; spineTime: st
     const renamed: Record<string, string> = { [timestampColumn]: EVENT_TIME };
     for (const f of features) renamed[f] = `${part.name}__${f}`;
     let right = readParquetFile(part.file).select(...entityKeys, timestampColumn, ...features).rename(renamed);
-    right = right.withColumns(pl.col(EVENT_TIME).cast(pl.Datetime("ms"))).sort(EVENT_TIME);
+    right = right.withColumns(eventTime(right, EVENT_TIME, `feature set ${part.name}`, timestampColumn).alias(EVENT_TIME)).sort(EVENT_TIME);
     for (const k of entityKeys) right = right.withColumns(pl.col(k).cast(spine.getColumn(k).dtype));
     spine = spine.joinAsof(right, { on: EVENT_TIME, by: entityKeys, strategy: "backward" });
   }

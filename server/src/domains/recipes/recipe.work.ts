@@ -6,6 +6,8 @@ import { writeParquet } from "../datasets/sources/write-parquet";
 import { applyBatch, fitAndApply, fitRecipe, type FittedRecipe, type RecipeStep } from "./engine";
 
 // Runs in a task subprocess (see platform/subprocess.ts): polars calls block the thread.
+// The input is scanned, not read: the recipe runs as one lazy query (engine/plan.ts), so
+// polars reads only the columns it uses.
 
 /** Reference datasets for join steps, by version id, as local Parquet files. */
 type RefFiles = Record<string, string>;
@@ -21,21 +23,21 @@ function resolver(refs: RefFiles) {
 }
 
 export async function fitOnFile(input: { file: string; steps: RecipeStep[]; refs: RefFiles }): Promise<FittedRecipe> {
-  return fitRecipe(readParquetFile(input.file), input.steps, resolver(input.refs));
+  return fitRecipe(pl.scanParquet(input.file), input.steps, resolver(input.refs));
 }
 
 export async function applyToFile(input: { file: string; fitted: FittedRecipe; out: string }): Promise<Converted> {
-  const df = applyBatch(readParquetFile(input.file), input.fitted);
+  const df = applyBatch(pl.scanParquet(input.file), input.fitted);
   writeParquet(df, input.out);
   return { schema: schemaOf(df), rowCount: df.height };
 }
 
 /**
- * Fit, then the same job's apply: the fitting pass already computes the transformed frame
- * (see engine fitAndApply), so writing it costs one pass over the data instead of two.
+ * Fit, then the same job's apply: fitting builds the plan applying runs (see engine
+ * fitAndApply), so the output costs one collect of it instead of a second job.
  */
 export async function fitApplyToFile(input: { file: string; steps: RecipeStep[]; refs: RefFiles; out: string }): Promise<{ fitted: FittedRecipe; converted: Converted }> {
-  const { fitted, output } = fitAndApply(readParquetFile(input.file), input.steps, resolver(input.refs));
+  const { fitted, output } = fitAndApply(pl.scanParquet(input.file), input.steps, resolver(input.refs));
   writeParquet(output, input.out);
   return { fitted, converted: { schema: schemaOf(output), rowCount: output.height } };
 }

@@ -1,19 +1,23 @@
 // The batch path: a fitted recipe applied to a whole frame with polars, using only the
-// parameters learned at fit time. Each step is one projection (withColumns / filter /
-// join) over the previous frame; see README "Batch" for why this is eager per step.
-import type { DataFrame } from "nodejs-polars";
-import { applyStepBatch } from "./batch-steps";
+// parameters learned at fit time, as one lazy query (plan.ts): for a scanned Parquet file,
+// polars reads only the columns the recipe uses and collects once.
+import type { DataFrame, LazyDataFrame } from "nodejs-polars";
 import { checkFormat, type FittedRecipe } from "./fitted";
-import { conformFrame } from "./polars-types";
+import { Plan, planSteps } from "./plan";
+import { conformExprs } from "./polars-types";
 
 /**
  * Applies every step. Joins read the lookup stored in the fitted recipe, never the live
  * reference table, so there is no `refs` argument: batch and row results cannot drift
  * apart when the reference data changes (refit to pick up new reference data).
  */
-export function applyBatch(df: DataFrame, fitted: FittedRecipe): DataFrame {
+export function applyBatch(input: DataFrame | LazyDataFrame, fitted: FittedRecipe): DataFrame {
+  return planBatch(input, fitted).collect();
+}
+
+/** The recipe as a lazy plan over `input`, not yet run. */
+export function planBatch(input: DataFrame | LazyDataFrame, fitted: FittedRecipe): Plan {
   checkFormat(fitted);
-  let out = conformFrame(df, fitted.inputSchema);
-  for (const step of fitted.steps) out = applyStepBatch(out, step);
-  return out;
+  const source = Plan.of(input);
+  return planSteps(new Plan(source.lf.select(...conformExprs(source.schema, fitted.inputSchema))), fitted.steps);
 }

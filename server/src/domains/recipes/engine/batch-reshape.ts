@@ -1,9 +1,9 @@
 // Steps that change the shape of a frame: the lookup join (row-applicable: one row in, at
 // most one row out) and the two aggregations (not row-applicable: they need other rows).
-import pl, { type DataFrame, type Expr, type Series } from "nodejs-polars";
+import pl, { type DataFrame, type Expr, type LazyDataFrame, type Series } from "nodejs-polars";
 import type { Dtype } from "./dtypes";
 import type { FittedStep, Lookup, ResolvedAgg } from "./fitted";
-import { castExpr, plType, withCanonical } from "./polars-types";
+import { canonicalCasts, castExpr, plType, type Schema } from "./polars-types";
 
 type StepOf<K extends FittedStep["op"]> = Extract<FittedStep, { op: K }>;
 
@@ -15,19 +15,22 @@ const lookupFrames = new WeakMap<Lookup, DataFrame>();
 
 /**
  * Joins the lookup learned at fit time, never the live reference table: the recipe then
- * gives the same answer in batch, per row, and next month (see README, "Joins").
+ * gives the same answer in batch, per row, and next month (see README, "Joins"). Lazy: the
+ * lookup is a small in-memory frame.
  */
-export function applyJoin(df: DataFrame, step: StepOf<"join">): DataFrame {
-  if ((step.keyDtype === "string" || step.keyDtype === "int") && step.lookup.keys.length > 0) return lookupByReplace(df, step);
+export function lazyJoin(lf: LazyDataFrame, schema: Schema, step: StepOf<"join">): LazyDataFrame {
+  const casts = canonicalCasts(schema, [step.leftOn]);
+  const input = casts.length > 0 ? lf.withColumns(...casts) : lf;
+  if ((step.keyDtype === "string" || step.keyDtype === "int") && step.lookup.keys.length > 0) return lookupByReplace(input, step);
   let lookup = lookupFrames.get(step.lookup);
   if (lookup === undefined) {
     lookup = lookupFrame(step.leftOn, step.keyDtype, step.lookup);
     lookupFrames.set(step.lookup, lookup);
   }
   // The row index restores the input order, which polars does not promise for inner joins.
-  return withCanonical(df, [step.leftOn])
+  return input
     .withRowIndex(ROW_INDEX)
-    .join(lookup, { on: step.leftOn, how: step.how })
+    .join(lookup.lazy(), { on: step.leftOn, how: step.how })
     .sort(ROW_INDEX)
     .drop(ROW_INDEX);
 }
@@ -39,8 +42,7 @@ export function applyJoin(df: DataFrame, step: StepOf<"join">): DataFrame {
  * rows whose key is not in the lookup. Keys are unique (checked when fitting), so this is
  * exactly the join. Used for string and int keys; other key types take the join above.
  */
-function lookupByReplace(df: DataFrame, step: StepOf<"join">): DataFrame {
-  const input = withCanonical(df, [step.leftOn]);
+function lookupByReplace(input: LazyDataFrame, step: StepOf<"join">): LazyDataFrame {
   const key = pl.col(step.leftOn);
   const keys = step.lookup.keys as (string | number)[];
   const kept = step.how === "inner" ? input.filter(key.isIn(keys)) : input;
@@ -101,9 +103,11 @@ export function aggExpr(agg: ResolvedAgg): Expr {
 }
 
 /** One row per key combination, sorted by the keys so the output order is reproducible. */
-export function applyGroupBy(df: DataFrame, step: StepOf<"groupBy">): DataFrame {
-  return df
-    .groupBy(step.by)
+export function lazyGroupBy(lf: LazyDataFrame, step: StepOf<"groupBy">): LazyDataFrame {
+  // Groups in any order (the lazy default keeps first-seen order, which costs): the sort
+  // by the keys, which are unique per group, fixes it.
+  return lf
+    .groupBy(step.by, false)
     .agg(...step.aggs.map(aggExpr))
     .sort({ by: step.by, maintainOrder: true });
 }

@@ -1,37 +1,62 @@
 // One fitted step applied to a whole frame with polars expressions, using only what the
 // step learned. Fitting runs these same functions on the training data after learning
 // each step, so "fit then apply" and "apply" can never disagree.
-import pl, { type DataFrame, type Expr } from "nodejs-polars";
+import pl, { type DataFrame, type Expr, type LazyDataFrame } from "nodejs-polars";
 import type { Dtype, Scalar } from "./dtypes";
 import { compileExpr } from "./expr-polars";
 import type { FittedStep } from "./fitted";
-import { applyGroupBy, applyJoin, applyRolling } from "./batch-reshape";
-import { applyFlattenJson, applyTextHash } from "./batch-text";
+import { applyRolling, lazyGroupBy, lazyJoin } from "./batch-reshape";
+import { applyTextHash, flattenExprs } from "./batch-text";
 import { exprColumns } from "./expr";
-import { castExpr, columnTypes, plType, typedLit, withCanonical } from "./polars-types";
+import { canonicalCasts, castExpr, columnTypes, plType, type Schema, schemaOf, typedLit, typesOf } from "./polars-types";
 import type { DatePart } from "./values";
 
+/**
+ * One step on a frame. Steps that polars can run lazily go through lazyStep, so the eager and
+ * the lazy path (plan.ts) share one implementation; the rest run eagerly here.
+ */
 export function applyStepBatch(df: DataFrame, step: FittedStep): DataFrame {
+  const lazy = lazyStep(df.lazy(), schemaOf(df), step);
+  if (lazy !== null) return lazy.collectSync();
+  switch (step.op) {
+    case "oneHot":
+      return applyOneHot(df, step);
+    case "rolling":
+      return applyRolling(df, step);
+    case "textHash":
+      return applyTextHash(df, step);
+    default:
+      throw new Error(`step ${step.op} has no batch implementation`);
+  }
+}
+
+/**
+ * The step as a lazy query over `lf` (whose schema is `schema`), or null for the steps that
+ * need their input materialised: oneHot (polars' toDummies is eager; see plan.ts for when it
+ * is folded into a following groupBy instead), rolling and textHash.
+ */
+export function lazyStep(lf: LazyDataFrame, schema: Schema, step: FittedStep): LazyDataFrame | null {
   const col = (name: string) => pl.col(name);
+  const types = typesOf(schema);
+  const canonicalFor = (names: string[]) => {
+    const casts = canonicalCasts(schema, names);
+    return casts.length > 0 ? lf.withColumns(...casts) : lf;
+  };
   switch (step.op) {
     case "select":
-      return df.select(...step.columns);
+      return lf.select(...step.columns);
     case "drop":
-      return df.drop(step.columns);
+      return lf.drop(step.columns);
     case "rename":
-      return df.rename(step.mapping);
+      return lf.rename(step.mapping);
     case "cast":
-      return df.withColumns(castExpr(col(step.column), step.from, step.to).alias(step.column));
-    case "filter": {
-      const input = withCanonical(df, exprColumns(step.where));
-      return input.filter(compileExpr(step.where, columnTypes(input)));
-    }
-    case "derive": {
-      const input = withCanonical(df, exprColumns(step.expr));
-      return input.withColumns(compileExpr(step.expr, columnTypes(input)).cast(plType(step.dtype)).alias(step.column));
-    }
+      return lf.withColumns(castExpr(col(step.column), step.from, step.to).alias(step.column));
+    case "filter":
+      return canonicalFor(exprColumns(step.where)).filter(compileExpr(step.where, types));
+    case "derive":
+      return canonicalFor(exprColumns(step.expr)).withColumns(compileExpr(step.expr, types).cast(plType(step.dtype)).alias(step.column));
     case "fillNull":
-      return df.withColumns(
+      return lf.withColumns(
         ...step.fills.map((fill) =>
           step.strategy === "forward"
             ? col(fill.column).forwardFill().alias(fill.column)
@@ -39,45 +64,53 @@ export function applyStepBatch(df: DataFrame, step: FittedStep): DataFrame {
         ),
       );
     case "dropNulls":
-      return df.dropNulls(step.columns);
+      return lf.dropNulls(step.columns);
     case "clip":
-      return df.withColumns(clipExpr(step.column, step.min, step.max, step.dtype).alias(step.column));
-    case "oneHot":
-      return applyOneHot(df, step);
-    case "ordinalEncode": {
-      const codes = categoryCodes(step.column, columnTypes(df).get(step.column), step.categories, step.unknown);
-      return df.withColumns(codes.alias(step.column));
-    }
+      return lf.withColumns(clipExpr(step.column, step.min, step.max, step.dtype).alias(step.column));
+    case "ordinalEncode":
+      return lf.withColumns(categoryCodes(step.column, types.get(step.column), step.categories, step.unknown).alias(step.column));
     case "standardize":
-      return df.withColumns(
-        ...step.stats.map((s) =>
-          col(s.column).cast(pl.Float64).sub(pl.lit(s.mean)).div(pl.lit(s.scale)).alias(s.column),
-        ),
+      return lf.withColumns(
+        ...step.stats.map((s) => col(s.column).cast(pl.Float64).sub(pl.lit(s.mean)).div(pl.lit(s.scale)).alias(s.column)),
       );
     case "minMax":
-      return df.withColumns(
+      return lf.withColumns(
         ...step.stats.map((s) => col(s.column).cast(pl.Float64).sub(pl.lit(s.min)).div(pl.lit(s.range)).alias(s.column)),
       );
     case "bucketize":
-      return df.withColumns(bucketExpr(step.column, step.boundaries, columnTypes(df).get(step.column)).alias(step.column));
+      return lf.withColumns(bucketExpr(step.column, step.boundaries, types.get(step.column)).alias(step.column));
     case "dateParts":
-      return df.withColumns(
+      return lf.withColumns(
         ...step.parts.map((part, i) => datePartExpr(col(step.column), part).cast(pl.Int64).alias(step.columns[i] as string)),
       );
     case "join":
-      return applyJoin(df, step);
+      return lazyJoin(lf, schema, step);
     case "groupBy":
-      return applyGroupBy(df, step);
-    case "rolling":
-      return applyRolling(df, step);
+      return lazyGroupBy(lf, step);
     case "flattenJson":
-      return applyFlattenJson(df, step);
+      return lf.withColumns(...flattenExprs(step)).drop(step.column);
+    case "oneHot":
+    case "rolling":
     case "textHash":
-      return applyTextHash(df, step);
+      return null;
   }
 }
 
-const CODE = "__ouro_code";
+/**
+ * oneHot as expressions, one comparison of the category codes per output column: the same
+ * columns, values and UInt8 type as applyOneHot, without materialising the input. Slower
+ * than toDummies when the columns are computed, so plan.ts uses it only where they may not
+ * be (while fitting, for the schema and the learners that read them).
+ */
+export function lazyOneHot(lf: LazyDataFrame, schema: Schema, step: Extract<FittedStep, { op: "oneHot" }>): LazyDataFrame {
+  const codes = categoryCodes(step.column, typesOf(schema).get(step.column), step.categories, step.categories.length);
+  const withCodes = lf.withColumns(codes.alias(CODE));
+  const onehot = [...step.columns, step.otherColumn].map((name, code) => pl.col(CODE).eq(pl.lit(code)).fillNull(false).cast(pl.UInt8).alias(name));
+  const keep = [...schema.keys()].filter((c) => !(step.dropOriginal && c === step.column));
+  return withCodes.withColumns(...onehot).select(...keep, ...step.columns, step.otherColumn);
+}
+
+export const CODE = "__ouro_code";
 
 /**
  * One 0/1 column per fitted category, in the fitted order, then the catch-all: 1 for a value
@@ -131,7 +164,7 @@ function applyOneHot(df: DataFrame, step: Extract<FittedStep, { op: "oneHot" }>)
  * Category → code (its index), unseen → `unknown`, null → null. Keys are compared as text
  * (ints and booleans cast to their string form) so one replace works for every key type.
  */
-function categoryCodes(column: string, dtype: Dtype | undefined, categories: Scalar[], unknown: number): Expr {
+export function categoryCodes(column: string, dtype: Dtype | undefined, categories: Scalar[], unknown: number): Expr {
   const key = dtype === "string" ? pl.col(column) : pl.col(column).cast(pl.Utf8);
   const codes = key.replaceStrict(
     categories.map(String),

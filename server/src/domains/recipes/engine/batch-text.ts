@@ -20,8 +20,13 @@ export const jsonPath = (path: string[]): string =>
   "$" + path.map((key) => (SIMPLE_KEY.test(key) ? `.${key}` : `['${key}']`)).join("");
 
 export function applyFlattenJson(df: DataFrame, step: StepOf<"flattenJson">): DataFrame {
+  return df.withColumns(...flattenExprs(step)).drop(step.column);
+}
+
+/** The flattened columns as expressions (the batch path adds them, then drops the source). */
+export function flattenExprs(step: StepOf<"flattenJson">): Expr[] {
   const source = pl.col(step.column);
-  const fields = step.fields.map((field) => {
+  return step.fields.map((field) => {
     // jsonPathMatch yields the value's text (null for invalid JSON or a missing key); the
     // engine's string cast then reads it, exactly as the row path reads a parsed value.
     const value =
@@ -30,7 +35,6 @@ export function applyFlattenJson(df: DataFrame, step: StepOf<"flattenJson">): Da
         : field.path.reduce<Expr>((inner, key) => inner.struct.field(key), source).cast(plType(field.dtype));
     return value.alias(field.name);
   });
-  return df.withColumns(...fields).drop(step.column);
 }
 
 /** Lowercase, split on runs of non-letters/digits; empty strings are removed later. */

@@ -1,23 +1,41 @@
-// What a step's learner sees while fitting: the frame as it stands before the step, its
-// column types, the reference resolver, and helpers whose errors name the step, so every
-// message a user gets reads "step 3 (standardize): column "sex" is string; …".
-import type { DataFrame } from "nodejs-polars";
+// What a step's learner sees while fitting: the data as it stands before the step (a lazy
+// plan: only what the learner asks for is computed, from the columns it needs), its column
+// types, the reference resolver, and helpers whose errors name the step, so every message a
+// user gets reads "step 3 (standardize): column "sex" is string; …".
+import type { DataFrame, Expr } from "nodejs-polars";
 import { badInput } from "../../../platform/errors";
 import type { Dtype } from "./dtypes";
-import { columnTypes } from "./polars-types";
+import type { Plan } from "./plan";
 
 export type RefResolver = (versionId: string) => DataFrame;
 
 export class StepContext {
   readonly types: Map<string, Dtype>;
+  private frames = new Map<string, DataFrame>();
 
   constructor(
     readonly index: number,
     readonly op: string,
-    readonly df: DataFrame,
+    readonly plan: Plan,
     readonly refs: RefResolver,
   ) {
-    this.types = columnTypes(df);
+    this.types = plan.types;
+  }
+
+  /**
+   * The named columns at this step, computed once per step: polars runs the plan up to here
+   * for these columns only (a mean of `delay` reads `delay` and nothing else).
+   */
+  columns(names: readonly string[]): DataFrame {
+    const key = JSON.stringify(names);
+    let frame = this.frames.get(key);
+    if (frame === undefined) this.frames.set(key, (frame = this.plan.lf.select(...names).collectSync()));
+    return frame;
+  }
+
+  /** Statistics of the data at this step, in one pass: each expression must give one value. */
+  stats(...exprs: Expr[]): unknown[] {
+    return this.plan.lf.select(...exprs).collectSync().row(0);
   }
 
   fail(message: string, details: Record<string, unknown> = {}): never {

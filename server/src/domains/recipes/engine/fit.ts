@@ -1,54 +1,81 @@
-// Fitting: run the steps in order on the training frame, learning what each needs from
-// the data as it stands at that step, then apply the fitted step with the batch code so
-// the next step learns from exactly what applyBatch would produce.
-import type { DataFrame } from "nodejs-polars";
+// Fitting: run the steps in order on the training data, learning what each needs from the
+// data as it stands at that step, then add the fitted step to the lazy plan (plan.ts) so the
+// next step learns from exactly what applyBatch would produce. Learners ask the plan only
+// for what they need (a mean, value counts), so polars computes those from the columns
+// involved; the output is one collect of the whole plan at the end.
+import pl, { type DataFrame, type LazyDataFrame } from "nodejs-polars";
 import { badInput, OuroError } from "../../../platform/errors";
-import { applyStepBatch } from "./batch-steps";
 import type { InputField } from "./dtypes";
 import { exprColumns } from "./expr";
 import { FORMAT_VERSION, isRowApplicable, type FittedRecipe, type FittedStep } from "./fitted";
 import { StepContext, type RefResolver } from "./fit-context";
 import { learnStep } from "./learn";
-import { fieldsOf, normalizeFrame } from "./polars-types";
+import { Plan, planStep, planSteps } from "./plan";
+import { dtypeOf, fieldsOf, normalizeExprs } from "./polars-types";
 import type { RecipeStep } from "./steps";
 
 export type { RefResolver } from "./fit-context";
 
-export function fitRecipe(df: DataFrame, steps: RecipeStep[], refs: RefResolver): FittedRecipe {
-  return fitAndApply(df, steps, refs).fitted;
+export function fitRecipe(input: DataFrame | LazyDataFrame, steps: RecipeStep[], refs: RefResolver): FittedRecipe {
+  return fitAndApply(input, steps, refs).fitted;
 }
 
 /**
- * Fits, and returns beside the fitted recipe the training frame transformed by it. Fitting
- * applies each learned step to learn the next one, so at the end it holds exactly what
- * applyBatch(df, fitted) would compute (same functions, same order, same input types): a
- * caller that wants both gets the second for free instead of a second pass over the data.
+ * Fits, and returns beside the fitted recipe the training data transformed by it: the plan
+ * fitting builds is applyBatch's plan (same functions, same order, same input types), so a
+ * caller that wants both gets the second without another pass over the data. The output is
+ * computed in any case: the fitted output schema records which columns hold nulls.
  */
-export function fitAndApply(df: DataFrame, steps: RecipeStep[], refs: RefResolver): { fitted: FittedRecipe; output: DataFrame } {
-  const input = normalizeFrame(df);
+export function fitAndApply(data: DataFrame | LazyDataFrame, steps: RecipeStep[], refs: RefResolver): { fitted: FittedRecipe; output: DataFrame } {
+  const source = Plan.of(data);
+  const input = new Plan(source.lf.select(...normalizeExprs(source.schema)));
   const optional = optionalColumns(steps);
-  const inputSchema: InputField[] = fieldsOf(input).map((f) => ({ ...f, optional: optional.has(f.name) }));
-  let current = input;
+  const inputSchema: InputField[] = inputFields(input).map((f) => ({ ...f, optional: optional.has(f.name) }));
+  let plan = input;
+  // The output is planned again from the last point where a step materialised the data, so
+  // the oneHot + groupBy folding (planSteps) applies and no eager step runs twice.
+  let restart = { plan: input, at: 0 };
   const fitted = steps.map((step, index): FittedStep => {
-    const ctx = new StepContext(index, step.op, current, refs);
     try {
-      const learned = learnStep(step, ctx);
-      current = applyStepBatch(current, learned);
+      const learned = learnStep(step, new StepContext(index, step.op, plan, refs));
+      const next = planStep(plan, learned);
+      // Resolving the schema now makes polars refuse a step here, where the error can name
+      // it; a oneHot and the groupBy after it stay unbuilt (the output folds them together).
+      if (learned.op !== "oneHot" && learned.op !== "groupBy") void next.plan.schema;
+      plan = next.plan;
+      if (next.materialized) restart = { plan, at: index + 1 };
       return learned;
     } catch (err) {
-      if (err instanceof OuroError) throw err;
-      // Anything else is polars refusing the data; still the user's to fix, so say where.
-      throw badInput(`step ${index} (${step.op}) failed on the data: ${(err as Error).message}`, { step: index, op: step.op });
+      throw onData(err, `step ${index} (${step.op})`, { step: index, op: step.op });
     }
   });
+  let output: DataFrame;
+  try {
+    output = planSteps(restart.plan, fitted.slice(restart.at)).collect();
+  } catch (err) {
+    throw onData(err, "the recipe");
+  }
   const recipe: FittedRecipe = {
     formatVersion: FORMAT_VERSION,
     steps: fitted,
     inputSchema,
-    outputSchema: fieldsOf(current),
+    outputSchema: fieldsOf(output),
     rowApplicable: fitted.every(isRowApplicable),
   };
-  return { fitted: recipe, output: current };
+  return { fitted: recipe, output };
+}
+
+/** The input columns with their types and whether they hold nulls (one pass, null counts only). */
+function inputFields(input: Plan): Omit<InputField, "optional">[] {
+  const names = [...input.schema.keys()];
+  const nulls = names.length > 0 ? input.lf.select(...names.map((n) => pl.col(n).nullCount())).collectSync().row(0) : [];
+  return names.map((name, i) => ({ name, dtype: dtypeOf(input.schema.get(name)!), nullable: Number(nulls[i]) > 0 }));
+}
+
+/** Anything that is not an OuroError is polars refusing the data; still the user's to fix, so say where. */
+function onData(err: unknown, where: string, details: Record<string, unknown> = {}): Error {
+  if (err instanceof OuroError) return err;
+  return badInput(`${where} failed on the data: ${(err as Error).message}`, details);
 }
 
 /**

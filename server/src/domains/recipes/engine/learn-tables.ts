@@ -109,13 +109,13 @@ export function learnFlattenJson(ctx: StepContext, step: StepOf<"flattenJson">):
   };
   if (dtype === "string") {
     // unique(true) keeps first-seen order, so refitting the same data gives the same columns.
-    const texts = ctx.df.getColumn(step.column).dropNulls().unique(true).toArray() as string[];
+    const texts = ctx.columns([step.column]).getColumn(step.column).dropNulls().unique(true).toArray() as string[];
     for (const text of texts) {
       const parsed = parseObject(text);
       if (parsed !== null) scanJson(parsed, [], note);
     }
   } else {
-    scanStruct(ctx.df.getColumn(step.column).dtype, [], note);
+    scanStruct(ctx.plan.schema.get(step.column) as DataType, [], note);
   }
   const prefix = step.prefix ?? `${step.column}_`;
   const fields: FlatField[] = [];
@@ -181,7 +181,7 @@ export function learnTextHash(ctx: StepContext, step: StepOf<"textHash">): Fitte
   if (!step.tfidf) return { op: "textHash", column: step.column, buckets: step.buckets, prefix, idf: null };
   // Document frequency per bucket: in how many training rows the bucket occurs at all.
   const documentFrequency = new Map<number, number>();
-  const texts = ctx.df.getColumn(step.column).toArray() as (string | null)[];
+  const texts = ctx.columns([step.column]).getColumn(step.column).toArray() as (string | null)[];
   for (const text of texts) {
     if (text === null) continue;
     for (const bucket of hashCounts(text, step.buckets).keys()) {

@@ -113,7 +113,7 @@ function typeOf(ctx: StepContext, expr: StepOf<"filter">["where"], key: string) 
 
 function learnFill(ctx: StepContext, step: StepOf<"fillNull">, column: string): Fill {
   const dtype = ctx.column(column, step.strategy === "mean" || step.strategy === "median" ? NUMERIC : SCALAR);
-  const series = ctx.df.getColumn(column);
+  const series = () => ctx.columns(step.columns).getColumn(column);
   const empty = () => ctx.fail(`column "${column}" has no non-null values to learn a ${step.strategy} from`);
   switch (step.strategy) {
     case "forward":
@@ -123,7 +123,7 @@ function learnFill(ctx: StepContext, step: StepOf<"fillNull">, column: string): 
     case "mean":
     case "median": {
       // The fill is a float, so an int column becomes a float column (both paths agree).
-      const value = step.strategy === "mean" ? series.mean() : series.median();
+      const value = step.strategy === "mean" ? series().mean() : series().median();
       if (value === null || value === undefined || Number.isNaN(value)) empty();
       return { column, value, dtype: "float" };
     }
@@ -151,9 +151,10 @@ function constantFill(ctx: StepContext, column: string, dtype: Dtype, value: Sca
 
 /** Distinct non-null values, most frequent first, ties broken by value (so fits are repeatable). */
 function byFrequency(ctx: StepContext, column: string, dtype: Dtype): Scalar[] {
-  const counts = ctx.df.select(pl.col(column)).dropNulls().getColumn(column).valueCounts();
+  // Counted in the plan: only the distinct values and their counts are collected.
+  const counts = ctx.plan.lf.select(pl.col(column)).dropNulls().groupBy(column, false).agg(pl.col(column).count().alias("count")).collectSync();
   const values = counts.getColumn(column).toArray();
-  const frequency = counts.getColumn("count").toArray() as number[];
+  const frequency = (counts.getColumn("count").toArray() as (number | bigint)[]).map(Number);
   return values
     .map((v, i) => ({ value: toRowValue(v, dtype) as Scalar, n: frequency[i] as number }))
     .sort((a, b) => b.n - a.n || compareValues(a.value, b.value))
@@ -170,10 +171,10 @@ function finiteStats(ctx: StepContext, column: string, names: string[], values: 
 function learnMoments(ctx: StepContext, column: string) {
   ctx.column(column, NUMERIC);
   const x = pl.col(column).cast(pl.Float64);
-  const row = ctx.df.select(x.mean().alias("mean")).row(0);
+  const row = ctx.stats(x.mean().alias("mean"));
   const [mean] = finiteStats(ctx, column, ["mean"], row);
   // Population standard deviation (ddof = 0), as scikit-learn's StandardScaler uses.
-  const [std] = finiteStats(ctx, column, ["std"], ctx.df.select(x.sub(pl.lit(mean)).pow(2).mean().pow(0.5)).row(0));
+  const [std] = finiteStats(ctx, column, ["std"], ctx.stats(x.sub(pl.lit(mean)).pow(2).mean().pow(0.5)));
   // A constant column would divide by zero; scale 1 leaves it at 0, like scikit-learn.
   return { column, mean: mean as number, scale: (std as number) > 0 ? (std as number) : 1 };
 }
@@ -181,7 +182,7 @@ function learnMoments(ctx: StepContext, column: string) {
 function learnRange(ctx: StepContext, column: string) {
   ctx.column(column, NUMERIC);
   const x = pl.col(column).cast(pl.Float64);
-  const [min, max] = finiteStats(ctx, column, ["min", "max"], ctx.df.select(x.min(), x.max().alias("max")).row(0));
+  const [min, max] = finiteStats(ctx, column, ["min", "max"], ctx.stats(x.min(), x.max().alias("max")));
   const range = (max as number) - (min as number);
   return { column, min: min as number, range: range > 0 ? range : 1 };
 }

@@ -1,7 +1,7 @@
 // The bridge between the engine's types and polars: one canonical physical type per engine
 // type, typed literals, the engine's cast as a polars expression (mirroring values.ts
 // castValue), and frames ⇄ rows in the row convention (dates as ISO strings).
-import pl, { type DataFrame, type DataType, type Expr } from "nodejs-polars";
+import pl, { type DataFrame, type DataType, type Expr, type LazyDataFrame } from "nodejs-polars";
 import { badInput } from "../../../platform/errors";
 import { castAllowed, isScalarDtype, type Dtype, type Field, type InputField, type Scalar } from "./dtypes";
 import { DATE_PATTERN, DATETIME_PATTERN, FLOAT_PATTERN, INT_PATTERN } from "./values";
@@ -64,19 +64,42 @@ export function canonical(expr: Expr, actual: DataType): Expr {
   return isScalarDtype(dtype) && !actual.equals(plType(dtype)) ? expr.cast(plType(dtype)) : expr;
 }
 
+/** Column name → polars type, in column order. */
+export type Schema = Map<string, DataType>;
+
+// nodejs-polars 0.25 has no collectSchema. `limit(0)` is no substitute: it cannot be pushed
+// below a groupBy, so it would run the whole aggregation. The native `fetchSync(n)` runs the
+// plan on the first n rows of each scanned source; this wraps its result as a DataFrame.
+const { _DataFrame: wrapNative } = require("nodejs-polars/bin/dataframe") as { _DataFrame: (native: unknown) => DataFrame };
+
+/** A frame's schema; for a lazy query, from the plan run on zero input rows. */
+export function schemaOf(frame: DataFrame | LazyDataFrame): Schema {
+  const df = isLazy(frame) ? wrapNative((frame as LazyDataFrame & { _ldf: { fetchSync(n: number): unknown } })._ldf.fetchSync(0)) : frame;
+  return new Map(df.getColumns().map((s) => [s.name, s.dtype]));
+}
+
+export const isLazy = (frame: DataFrame | LazyDataFrame): frame is LazyDataFrame =>
+  typeof (frame as { collectSync?: unknown }).collectSync === "function";
+
+export const typesOf = (schema: Schema): Map<string, Dtype> => new Map([...schema].map(([name, type]) => [name, dtypeOf(type)]));
+
 /**
- * The frame with the named columns in their canonical physical type. Steps that compute on
- * columns (derive, filter, join keys) go through it, so a narrower integer column (one-hot
- * output is UInt8) never changes a result: 0 - 1 is -1, not 255. No copy when all are canonical.
+ * Casts bringing the named columns to their canonical physical type. Steps that compute on
+ * columns (derive, filter, join keys) apply them first, so a narrower integer column (one-hot
+ * output is UInt8) never changes a result: 0 - 1 is -1, not 255. Empty when all are canonical.
  */
-export function withCanonical(df: DataFrame, names: readonly string[]): DataFrame {
-  const types = new Map(df.getColumns().map((s) => [s.name, s.dtype]));
-  const casts = [...new Set(names)].flatMap((name) => {
-    const actual = types.get(name);
+export function canonicalCasts(schema: Schema, names: readonly string[]): Expr[] {
+  return [...new Set(names)].flatMap((name) => {
+    const actual = schema.get(name);
     if (actual === undefined) return [];
     const dtype = dtypeOf(actual);
     return isScalarDtype(dtype) && !actual.equals(plType(dtype)) ? [pl.col(name).cast(plType(dtype))] : [];
   });
+}
+
+/** The frame with the named columns in their canonical physical type (see canonicalCasts). No copy when all are. */
+export function withCanonical(df: DataFrame, names: readonly string[]): DataFrame {
+  const casts = canonicalCasts(schemaOf(df), names);
   return casts.length > 0 ? df.withColumns(...casts) : df;
 }
 
@@ -93,8 +116,10 @@ export const columnTypes = (df: DataFrame): Map<string, Dtype> =>
 
 /** Every column in its canonical physical type (Int32 → Int64, Categorical → String, ...). */
 export function normalizeFrame(df: DataFrame): DataFrame {
-  return df.select(...df.getColumns().map((s) => canonical(pl.col(s.name), s.dtype)));
+  return df.select(...normalizeExprs(schemaOf(df)));
 }
+
+export const normalizeExprs = (schema: Schema): Expr[] => [...schema].map(([name, type]) => canonical(pl.col(name), type));
 
 /** A literal of the given engine type. Dates arrive as ISO strings and are parsed by polars. */
 export function typedLit(value: Scalar | null, dtype: Dtype): Expr {
@@ -156,25 +181,27 @@ export function castExpr(expr: Expr, from: Dtype, to: Dtype): Expr {
  * order and types, extra columns dropped, optional missing columns added as nulls.
  */
 export function conformFrame(df: DataFrame, schema: InputField[]): DataFrame {
-  const present = new Map(df.getColumns().map((s) => [s.name, s.dtype]));
+  return df.select(...conformExprs(schemaOf(df), schema));
+}
+
+/** conformFrame's projection, for a frame or a lazy query of the given schema. */
+export function conformExprs(present: Schema, schema: InputField[]): Expr[] {
   const missing = schema.filter((f) => !present.has(f.name) && !f.optional).map((f) => f.name);
   if (missing.length > 0) {
     throw badInput(`input is missing column(s) ${missing.map((m) => `"${m}"`).join(", ")}`, { missing });
   }
-  return df.select(
-    ...schema.map((field) => {
-      const actual = present.get(field.name);
-      if (actual === undefined) return nullOf(field.dtype).alias(field.name);
-      const have = dtypeOf(actual);
-      if (!isScalarDtype(field.dtype)) return pl.col(field.name);
-      if (!castAllowed(have, field.dtype)) {
-        throw badInput(`column "${field.name}" is ${have}; the recipe was fitted on ${field.dtype}`, {
-          column: field.name,
-        });
-      }
-      return castExpr(canonical(pl.col(field.name), actual), have, field.dtype).alias(field.name);
-    }),
-  );
+  return schema.map((field) => {
+    const actual = present.get(field.name);
+    if (actual === undefined) return nullOf(field.dtype).alias(field.name);
+    const have = dtypeOf(actual);
+    if (!isScalarDtype(field.dtype)) return pl.col(field.name);
+    if (!castAllowed(have, field.dtype)) {
+      throw badInput(`column "${field.name}" is ${have}; the recipe was fitted on ${field.dtype}`, {
+        column: field.name,
+      });
+    }
+    return castExpr(canonical(pl.col(field.name), actual), have, field.dtype).alias(field.name);
+  });
 }
 
 /** Rows in the row convention: dates "YYYY-MM-DD", datetimes "…T…Z", Int64 as numbers. */

@@ -1,0 +1,161 @@
+// The batch path as one lazy polars query: the recipe's steps are chained on a LazyFrame
+// (pl.scanParquet for a file), so polars reads only the columns the recipe needs
+// (projection pushdown), keeps no intermediate frame per step, and runs the whole plan at
+// one collect. Steps polars cannot express lazily (see lazyStep) materialise the plan at
+// that point and the query continues from the result.
+import pl, { type DataFrame, type DataType, type LazyDataFrame } from "nodejs-polars";
+import type { Dtype } from "./dtypes";
+import { CODE, applyStepBatch, categoryCodes, lazyOneHot, lazyStep } from "./batch-steps";
+import { aggExpr } from "./batch-reshape";
+import type { FittedStep } from "./fitted";
+import { isLazy, type Schema, schemaOf, typesOf } from "./polars-types";
+
+type StepOf<K extends FittedStep["op"]> = Extract<FittedStep, { op: K }>;
+
+/**
+ * A lazy query and its schema. Both are worked out when first asked for: building polars
+ * expressions costs milliseconds each through the bindings, and a plan whose columns no one
+ * reads (a oneHot that a groupBy then folds in) need never be built.
+ */
+export class Plan {
+  private built: LazyDataFrame | undefined;
+  private known: Schema | undefined;
+
+  constructor(build: LazyDataFrame | (() => LazyDataFrame), schema?: Schema) {
+    if (typeof build === "function") this.build = build;
+    else this.built = build;
+    this.known = schema;
+  }
+
+  private build?: () => LazyDataFrame;
+
+  static of(frame: DataFrame | LazyDataFrame): Plan {
+    return isLazy(frame) ? new Plan(frame) : new Plan(frame.lazy(), schemaOf(frame));
+  }
+
+  get lf(): LazyDataFrame {
+    return (this.built ??= (this.build as () => LazyDataFrame)());
+  }
+
+  get schema(): Schema {
+    return (this.known ??= schemaOf(this.lf));
+  }
+
+  get types(): Map<string, Dtype> {
+    return typesOf(this.schema);
+  }
+
+  collect(): DataFrame {
+    return this.lf.collectSync();
+  }
+}
+
+/** The columns oneHot leaves: the input's (without the source unless kept), then the 0/1 columns as UInt8. */
+function oneHotSchema(input: Schema, step: StepOf<"oneHot">): Schema {
+  const out: Schema = new Map([...input].filter(([name]) => !(step.dropOriginal && name === step.column)));
+  for (const name of [...step.columns, step.otherColumn]) out.set(name, pl.UInt8);
+  return out;
+}
+
+/** A plan after some steps; `materialized` when a step had to run eagerly (its result is the plan's source). */
+export interface Stepped {
+  plan: Plan;
+  materialized: boolean;
+}
+
+/**
+ * One step added to the plan while fitting, where the next step is not known yet: oneHot
+ * stays lazy (expressions), since its columns are computed only if a later learner reads them.
+ */
+export function planStep(plan: Plan, step: FittedStep): Stepped {
+  if (step.op === "oneHot") return { plan: new Plan(() => lazyOneHot(plan.lf, plan.schema, step), oneHotSchema(plan.schema, step)), materialized: false };
+  if (step.op === "rolling" || step.op === "textHash") return { plan: Plan.of(applyStepBatch(plan.collect(), step)), materialized: true };
+  return { plan: new Plan(() => lazyStep(plan.lf, plan.schema, step) as LazyDataFrame), materialized: false };
+}
+
+/**
+ * Every step, for the output. A oneHot that a groupBy then aggregates is folded into it (see
+ * oneHotGroupBy); any other oneHot materialises the plan and uses polars' one-pass toDummies.
+ */
+export function planSteps(start: Plan, steps: FittedStep[]): Plan {
+  let plan = start;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i] as FittedStep;
+    const next = steps[i + 1];
+    if (step.op === "oneHot" && next?.op === "groupBy" && foldable(step, next)) {
+      plan = Plan.of(oneHotGroupBy(plan, step, next));
+      i++;
+      continue;
+    }
+    const lazy = lazyStep(plan.lf, plan.schema, step);
+    plan = lazy !== null ? new Plan(lazy) : Plan.of(applyStepBatch(plan.collect(), step));
+  }
+  return plan;
+}
+
+// Aggregates of a 0/1 (UInt8) column that follow from how many rows of the group have the
+// category, with the types polars gives them on the unfolded column (the tests compare).
+const FOLDED_TYPES: Record<string, DataType> = { max: pl.UInt8, min: pl.UInt8, sum: pl.Int64, mean: pl.Float64, count: pl.Int64, nUnique: pl.Int64 };
+const FROM_COUNTS = new Set(Object.keys(FOLDED_TYPES));
+
+function foldable(oneHot: StepOf<"oneHot">, groupBy: StepOf<"groupBy">): boolean {
+  const made = new Set([...oneHot.columns, oneHot.otherColumn]);
+  return !groupBy.by.some((c) => made.has(c)) && groupBy.aggs.every((a) => !made.has(a.column) || FROM_COUNTS.has(a.fn));
+}
+
+/**
+ * oneHot then groupBy without the one-hot columns: for 52 categories × 3M rows, computing
+ * them and aggregating each per group is most of such a recipe's time. The groupBy instead
+ * counts each group's category codes (one pass over one integer column), and each one-hot
+ * aggregate follows from the count n of the category and the group's row count N:
+ * max = n > 0, min = n = N, sum = n, mean = n / N, count = N, nUnique = (n > 0) + (n < N).
+ * Types are those the unfolded query gives, and a test checks the result equals oneHot then
+ * groupBy step by step.
+ */
+function oneHotGroupBy(plan: Plan, oneHot: StepOf<"oneHot">, groupBy: StepOf<"groupBy">): DataFrame {
+  const names = [...oneHot.columns, oneHot.otherColumn];
+  const codeOf = new Map(names.map((name, code) => [name, code]));
+  const COUNTS = "__ouro_counts";
+  const codes = categoryCodes(oneHot.column, plan.types.get(oneHot.column), oneHot.categories, oneHot.categories.length);
+  const others = groupBy.aggs.filter((a) => !codeOf.has(a.column));
+  const grouped = plan.lf
+    .withColumns(codes.alias(CODE))
+    .groupBy(groupBy.by, false)
+    .agg(...others.map(aggExpr), pl.col(CODE).valueCounts().alias(COUNTS))
+    .collectSync();
+  // Per group: rows per code (the null code counts towards N only).
+  const perGroup = (grouped.getColumn(COUNTS).toArray() as unknown as { [CODE]: number | null; count: number }[][]).map((entries) => {
+    const byCode = new Map<number, number>();
+    let rows = 0;
+    for (const e of entries) {
+      rows += e.count;
+      if (e[CODE] !== null) byCode.set(Number(e[CODE]), e.count);
+    }
+    return { byCode, rows };
+  });
+  const folded = groupBy.aggs
+    .filter((a) => codeOf.has(a.column))
+    .map((agg) => {
+      const code = codeOf.get(agg.column) as number;
+      const values = perGroup.map(({ byCode, rows }) => {
+        const n = byCode.get(code) ?? 0;
+        switch (agg.fn) {
+          case "max":
+            return n > 0 ? 1 : 0;
+          case "min":
+            return n === rows ? 1 : 0;
+          case "sum":
+            return n;
+          case "mean":
+            return n / rows;
+          case "count":
+            return rows;
+          default: // nUnique
+            return (n > 0 ? 1 : 0) + (n < rows ? 1 : 0);
+        }
+      });
+      return pl.Series(agg.as, values, FOLDED_TYPES[agg.fn]);
+    });
+  const out = folded.length > 0 ? (grouped.drop(COUNTS).hstack(folded) as unknown as DataFrame) : grouped.drop(COUNTS);
+  return out.select(...groupBy.by, ...groupBy.aggs.map((a) => a.as)).sort({ by: groupBy.by, maintainOrder: true });
+}
