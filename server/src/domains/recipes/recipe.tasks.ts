@@ -44,9 +44,11 @@ export function recipeTasks(store: ArtifactStore, config: Config): TaskHandlers 
     const refs: Record<string, string> = {};
     for (const v of await referencedVersions(ctx.db, ctx.projectId, steps)) refs[v.id] = await store.localPath((await versionArtifact(ctx.db, v)).sha256);
     const outputDatasetId = ctx.payload.outputDatasetId;
+    // The version recorded which columns hold nulls when it was stored: fitting need not count them again.
+    const nullable = Object.fromEntries(version.schema.map((c) => [c.name, c.nullable]));
     if (!outputDatasetId) {
       await ctx.progress(0.1, `fitting ${steps.length} steps`);
-      const fitted = await runInSubprocess<unknown, FittedRecipe>(WORK, "fitOnFile", { file, steps, refs }, { signal: ctx.signal });
+      const fitted = await runInSubprocess<unknown, FittedRecipe>(WORK, "fitOnFile", { file, steps, refs, nullable }, { signal: ctx.signal });
       await saveFitted(ctx.db, recipe.id, ctx.payload.versionId, fitted);
       return { recipeId: recipe.id, columns: fitted.outputSchema.length, rowApplicable: fitted.rowApplicable };
     }
@@ -56,7 +58,7 @@ export function recipeTasks(store: ArtifactStore, config: Config): TaskHandlers 
     return withTempDir(config.dataDir, "fit-apply-", async (tmp) => {
       const out = path.join(tmp, "out.parquet");
       await ctx.progress(0.1, `fitting ${steps.length} steps and applying them to ${version.rowCount} rows`);
-      const { fitted, converted } = await runInSubprocess<unknown, { fitted: FittedRecipe; converted: Converted }>(WORK, "fitApplyToFile", { file, steps, refs, out }, { signal: ctx.signal });
+      const { fitted, converted } = await runInSubprocess<unknown, { fitted: FittedRecipe; converted: Converted }>(WORK, "fitApplyToFile", { file, steps, refs, out, nullable }, { signal: ctx.signal });
       await ctx.progress(0.8, "storing");
       const created = await storeOutput(ctx, recipe, version, outputDatasetId, out, converted, version.id);
       await saveFitted(ctx.db, recipe.id, ctx.payload.versionId, fitted);

@@ -22,8 +22,9 @@ function resolver(refs: RefFiles) {
   };
 }
 
-export async function fitOnFile(input: { file: string; steps: RecipeStep[]; refs: RefFiles }): Promise<FittedRecipe> {
-  return fitRecipe(pl.scanParquet(input.file), input.steps, resolver(input.refs));
+/** `nullable`: the input version's record of which columns hold nulls (saves counting them). */
+export async function fitOnFile(input: { file: string; steps: RecipeStep[]; refs: RefFiles; nullable?: Record<string, boolean> }): Promise<FittedRecipe> {
+  return fitRecipe(pl.scanParquet(input.file), input.steps, resolver(input.refs), { nullable: input.nullable });
 }
 
 export async function applyToFile(input: { file: string; fitted: FittedRecipe; out: string }): Promise<Converted> {
@@ -36,8 +37,8 @@ export async function applyToFile(input: { file: string; fitted: FittedRecipe; o
  * Fit, then the same job's apply: fitting builds the plan applying runs (see engine
  * fitAndApply), so the output costs one collect of it instead of a second job.
  */
-export async function fitApplyToFile(input: { file: string; steps: RecipeStep[]; refs: RefFiles; out: string }): Promise<{ fitted: FittedRecipe; converted: Converted }> {
-  const { fitted, output } = fitAndApply(pl.scanParquet(input.file), input.steps, resolver(input.refs));
+export async function fitApplyToFile(input: { file: string; steps: RecipeStep[]; refs: RefFiles; out: string; nullable?: Record<string, boolean> }): Promise<{ fitted: FittedRecipe; converted: Converted }> {
+  const { fitted, output } = fitAndApply(pl.scanParquet(input.file), input.steps, resolver(input.refs), { nullable: input.nullable });
   writeParquet(output, input.out);
   return { fitted, converted: { schema: schemaOf(output), rowCount: output.height } };
 }

@@ -16,8 +16,16 @@ import type { RecipeStep } from "./steps";
 
 export type { RefResolver } from "./fit-context";
 
-export function fitRecipe(input: DataFrame | LazyDataFrame, steps: RecipeStep[], refs: RefResolver): FittedRecipe {
-  return fitAndApply(input, steps, refs).fitted;
+/**
+ * `nullable`, when the caller knows it (a dataset version records which of its columns hold
+ * nulls), saves fitting a pass over every input column to count them.
+ */
+export interface FitOptions {
+  nullable?: Record<string, boolean>;
+}
+
+export function fitRecipe(input: DataFrame | LazyDataFrame, steps: RecipeStep[], refs: RefResolver, options: FitOptions = {}): FittedRecipe {
+  return fitAndApply(input, steps, refs, options).fitted;
 }
 
 /**
@@ -26,11 +34,11 @@ export function fitRecipe(input: DataFrame | LazyDataFrame, steps: RecipeStep[],
  * caller that wants both gets the second without another pass over the data. The output is
  * computed in any case: the fitted output schema records which columns hold nulls.
  */
-export function fitAndApply(data: DataFrame | LazyDataFrame, steps: RecipeStep[], refs: RefResolver): { fitted: FittedRecipe; output: DataFrame } {
+export function fitAndApply(data: DataFrame | LazyDataFrame, steps: RecipeStep[], refs: RefResolver, options: FitOptions = {}): { fitted: FittedRecipe; output: DataFrame } {
   const source = Plan.of(data);
   const input = new Plan(source.lf.select(...normalizeExprs(source.schema)));
   const optional = optionalColumns(steps);
-  const inputSchema: InputField[] = inputFields(input).map((f) => ({ ...f, optional: optional.has(f.name) }));
+  const inputSchema: InputField[] = inputFields(input, options.nullable).map((f) => ({ ...f, optional: optional.has(f.name) }));
   let plan = input;
   // The output is planned again from the last point where a step materialised the data, so
   // the oneHot + groupBy folding (planSteps) applies and no eager step runs twice.
@@ -65,10 +73,14 @@ export function fitAndApply(data: DataFrame | LazyDataFrame, steps: RecipeStep[]
   return { fitted: recipe, output };
 }
 
-/** The input columns with their types and whether they hold nulls (one pass, null counts only). */
-function inputFields(input: Plan): Omit<InputField, "optional">[] {
+/**
+ * The input columns with their types and whether they hold nulls: as the caller recorded it
+ * when it covers every column, else counted (one pass, null counts only).
+ */
+function inputFields(input: Plan, known?: Record<string, boolean>): Omit<InputField, "optional">[] {
   const names = [...input.schema.keys()];
-  const nulls = names.length > 0 ? input.lf.select(...names.map((n) => pl.col(n).nullCount())).collectSync().row(0) : [];
+  const recorded = known && names.every((n) => typeof known[n] === "boolean");
+  const nulls = recorded ? names.map((n) => (known[n] ? 1 : 0)) : names.length > 0 ? input.lf.select(...names.map((n) => pl.col(n).nullCount())).collectSync().row(0) : [];
   return names.map((name, i) => ({ name, dtype: dtypeOf(input.schema.get(name)!), nullable: Number(nulls[i]) > 0 }));
 }
 

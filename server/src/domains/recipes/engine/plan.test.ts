@@ -116,3 +116,19 @@ describe("oneHot folded into the groupBy that follows it", () => {
     expectSameFrame(applyBatch(penguins(), fitted), stepByStep(penguins(), fitted));
   });
 });
+
+describe("fitting with the input's recorded nullability", () => {
+  it("gives the fitted recipe counting would, and falls back to counting when the record is incomplete", () => {
+    const steps = parseSteps([
+      { op: "fillNull", columns: ["Beak Length (mm)"], strategy: "mean" },
+      { op: "oneHot", column: "Island" },
+    ]);
+    const counted = fitRecipe(penguins().lazy(), steps, noRefs);
+    const nulls = Object.fromEntries(penguins().getColumns().map((s) => [s.name, s.nullCount() > 0]));
+    expect(Object.values(nulls)).toContain(true); // penguins has missing values: the test can tell
+    expect(fitRecipe(penguins().lazy(), steps, noRefs, { nullable: nulls })).toEqual(counted);
+    // A record that leaves a column out is not used at all: the nulls are counted (so the wrong entry here changes nothing).
+    const { Sex: _sex, ...partial } = nulls;
+    expect(fitRecipe(penguins().lazy(), steps, noRefs, { nullable: { ...partial, "Beak Length (mm)": false } }).inputSchema).toEqual(counted.inputSchema);
+  });
+});
