@@ -167,6 +167,9 @@ describe("the Ouro JupyterLab extension in a real browser", () => {
     // In the browser (cookie login): a POST without the XSRF header is refused.
     await page.goto(`${base}lab/tree/ui.ipynb?token=${jupyterToken}`);
     await page.locator("#ouro-sidebar").waitFor({ state: "attached", timeout: 60_000 });
+    // JupyterLab brings the notebook to the front once it has loaded (late on a busy machine):
+    // wait for it, or it could cover the views the next tests open.
+    await page.locator(".jp-NotebookPanel").first().waitFor({ timeout: 60_000 });
     const statusWithoutXsrf = await page.evaluate(async (url) => (await fetch(url, { method: "POST", body: "{}", credentials: "same-origin" })).status, `${base}ouro/graphql`);
     expect(statusWithoutXsrf).toBe(403);
   }, 120_000);

@@ -69,19 +69,29 @@ class TrainForm extends Widget {
   }
 }
 
-/** Asks for the training settings, starts the job and finds its run. Null when cancelled. */
-export async function launchTraining(
-  connection: OuroConnection,
-  dataset: { projectId: string; versionId: string; label: string; columns: { name: string; type: string }[] },
-): Promise<{ jobId: string; runId: string | null; runName: string } | null> {
-  let recipes: { id: string; name: string }[] = [];
+/** The dataset version a training or search form starts from. */
+export interface TrainingSource {
+  projectId: string;
+  versionId: string;
+  label: string;
+  columns: { name: string; type: string }[];
+}
+
+/** The project's fitted recipes (a form offers them), or null after showing why they could not be read. */
+export async function fittedRecipes(connection: OuroConnection, projectId: string, failureTitle: string): Promise<{ id: string; name: string }[] | null> {
   try {
-    const { recipes: page } = await connection.client.request(ProjectRecipesDocument, { projectId: dataset.projectId });
-    recipes = page.nodes.filter((r) => r.fittedOnVersionId);
+    const { recipes: page } = await connection.client.request(ProjectRecipesDocument, { projectId });
+    return page.nodes.filter((r) => r.fittedOnVersionId);
   } catch (err) {
-    await showErrorMessage("Cannot start training", describeError(err));
+    await showErrorMessage(failureTitle, describeError(err));
     return null;
   }
+}
+
+/** Asks for the training settings, starts the job and finds its run. Null when cancelled. */
+export async function launchTraining(connection: OuroConnection, dataset: TrainingSource): Promise<{ jobId: string; runId: string | null; runName: string } | null> {
+  const recipes = await fittedRecipes(connection, dataset.projectId, "Cannot start training");
+  if (!recipes) return null;
   const result = await showDialog({
     title: `Train a model on ${dataset.label}`,
     body: new TrainForm(dataset.columns, recipes),

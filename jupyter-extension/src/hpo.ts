@@ -6,9 +6,10 @@
  */
 import { Dialog, showDialog, showErrorMessage } from "@jupyterlab/apputils";
 import { Widget } from "@lumino/widgets";
+import { fittedRecipes, type TrainingSource } from "./actions";
 import { describeError, type OuroConnection } from "./connection";
 import { h } from "./dom";
-import { ProjectRecipesDocument, RunByNameDocument, StartHyperparameterSearchDocument, type DimensionInput, type ModelTask } from "./generated/graphql";
+import { RunByNameDocument, StartHyperparameterSearchDocument, type DimensionInput, type ModelTask } from "./generated/graphql";
 
 interface Preset {
   label: string;
@@ -126,18 +127,9 @@ function describeSpace(space: DimensionInput[]): string {
 }
 
 /** Form → confirmation → startHyperparameterSearch. Returns the job and the search's run, or null when cancelled or refused. */
-export async function launchSearch(
-  connection: OuroConnection,
-  dataset: { projectId: string; versionId: string; label: string; columns: { name: string; type: string }[] },
-): Promise<{ jobId: string; runId: string | null; runName: string } | null> {
-  let recipes: { id: string; name: string }[] = [];
-  try {
-    const { recipes: page } = await connection.client.request(ProjectRecipesDocument, { projectId: dataset.projectId });
-    recipes = page.nodes.filter((r) => r.fittedOnVersionId);
-  } catch (err) {
-    await showErrorMessage("Cannot start a search", describeError(err));
-    return null;
-  }
+export async function launchSearch(connection: OuroConnection, dataset: TrainingSource): Promise<{ jobId: string; runId: string | null; runName: string } | null> {
+  const recipes = await fittedRecipes(connection, dataset.projectId, "Cannot start a search");
+  if (!recipes) return null;
   const form = await showDialog({
     title: `Search hyperparameters on ${dataset.label}`,
     body: new SearchForm(dataset.columns, recipes),
