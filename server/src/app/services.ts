@@ -1,3 +1,4 @@
+import { ENTITIES } from "../entities";
 import { LocalArtifactStore } from "../platform/artifacts";
 import { Bus } from "../platform/bus";
 import type { Config } from "../platform/config";
@@ -26,7 +27,7 @@ export async function startServices(config: Config, log: Logger, role: string, o
   const { url, embedded } = await resolveDatabase(config, log);
   try {
     if (opts.migrate) await migrate(url, log);
-    const db = await openDatabase(url, config.dbPoolSize, `ouro-${role}`, config.dbConnectTimeoutMs);
+    const db = await openDatabase(url, ENTITIES, config.dbPoolSize, `ouro-${role}`, config.dbConnectTimeoutMs);
     const bus = new Bus(url, log);
     await bus.start();
     const tokens = new TokenCache();

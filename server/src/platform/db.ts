@@ -1,17 +1,19 @@
 import "reflect-metadata";
-import { DataSource, type EntityManager } from "typeorm";
-import { ENTITIES } from "../entities";
+import { DataSource, type DataSourceOptions, type EntityManager } from "typeorm";
 import { SnakeNamingStrategy } from "./naming";
 
 export type Db = DataSource;
 export type Tx = EntityManager;
 
-/** One pool per process. Schema changes only ever come from migrations/, never synchronize. */
-export async function openDatabase(url: string, poolSize: number, applicationName: string, connectTimeoutMs = 5000): Promise<Db> {
+/**
+ * One pool per process, mapping the given entities (the app passes server/src/entities.ts).
+ * Schema changes only ever come from migrations/, never synchronize.
+ */
+export async function openDatabase(url: string, entities: NonNullable<DataSourceOptions["entities"]>, poolSize: number, applicationName: string, connectTimeoutMs = 5000): Promise<Db> {
   const db = new DataSource({
     type: "postgres",
     url,
-    entities: ENTITIES,
+    entities,
     namingStrategy: new SnakeNamingStrategy(),
     synchronize: false,
     migrationsRun: false,
