@@ -160,6 +160,56 @@ describe("the SDK through the lifecycle", () => {
     expect(Date.parse(samples[1]!.at)).toBeGreaterThan(Date.parse(samples[0]!.at));
   });
 
+  it("applies a recipe as a job, splits traffic, runs a manual canary to rollback and to promotion, batch-predicts, and watches a pipeline's runs", async () => {
+    // applyRecipe: a new version of another dataset, the recipe's output columns, every row.
+    const applied = await (await ouro.recipes.apply(recipeId, versionId, "penguins-prepared")).result();
+    const prepared = await ouro.datasets.version(applied.versionId);
+    expect(prepared.rowCount).toBe(penguins.length);
+    expect(prepared.schema.map((c) => c.name)).not.toContain("Sex");
+    expect(prepared.schema.map((c) => c.name)).toContain("Island_Biscoe");
+
+    // A second version of the model to split traffic with.
+    const train2 = await ouro.models.train({ projectId, datasetVersionId: versionId, recipeId, target: "Species", task: "multiclass", model: { kind: "mlp", layers: [8], epochs: 20 }, seed: 2 });
+    const v2 = await ouro.models.register({ runId: (await train2.result()).runId, model: "penguins" });
+
+    const split = await ouro.deployments.setTraffic({ deploymentId, routes: [{ name: "a", modelVersionIds: [modelVersionId], weight: 3 }, { name: "b", modelVersionIds: [v2.id], weight: 1 }] });
+    expect(split.routes.map((r) => [r.name, r.weight])).toEqual([["a", 3], ["b", 1]]);
+    const back = await ouro.deployments.setTraffic({ deploymentId, routes: [{ name: "primary", modelVersionIds: [modelVersionId] }] });
+    expect(back.revision).toBeGreaterThan(split.revision);
+
+    // A manual canary rolled back leaves v1 alone; a second one approved leaves v2 alone.
+    const canary = await ouro.deployments.rollout.start({ deploymentId, challengerVersionId: v2.id, canaryWeight: 0.2, mode: "manual" });
+    expect(canary.routes.flatMap((r) => r.modelVersionIds).sort()).toEqual([modelVersionId, v2.id].sort());
+    const rolledBack = await ouro.deployments.rollout.rollback(deploymentId);
+    expect(rolledBack.routes.flatMap((r) => r.modelVersionIds)).toEqual([modelVersionId]);
+    await ouro.deployments.rollout.start({ deploymentId, challengerVersionId: v2.id, canaryWeight: 0.2, mode: "manual" });
+    const promoted = await ouro.deployments.rollout.approve(deploymentId);
+    expect(promoted.routes.flatMap((r) => r.modelVersionIds)).toEqual([v2.id]);
+
+    // batchPredict: one prediction per input row, in a new version parented to the input.
+    const scored = await (await ouro.deployments.batchPredict({ modelVersionId: v2.id, datasetVersionId: versionId, outputDataset: "penguins-scored" })).result();
+    const scoredVersion = await ouro.datasets.version(scored.versionId);
+    expect(scoredVersion.rowCount).toBe(penguins.length);
+    expect(scoredVersion.schema.map((c) => c.name)).toContain("prediction");
+
+    // pipelines.watch sees a run it did not start itself, through to its end.
+    const { pipeline } = await ouro.pipelines.create({
+      projectId,
+      name: "refit",
+      spec: { steps: [{ id: "fit", kind: "fitRecipe", params: { recipeId, versionId } }] },
+      triggers: [{ kind: "manual" }],
+    });
+    const seen: string[] = [];
+    const stream = ouro.pipelines.watch(pipeline.id);
+    const run = await ouro.pipelines.run(pipeline.id);
+    for await (const update of stream) {
+      expect(update.id).toBe(run.id);
+      seen.push(update.status);
+      if (["succeeded", "failed", "cancelled"].includes(update.status)) break;
+    }
+    expect(seen.at(-1)).toBe("succeeded");
+  });
+
   it("throws typed errors: wrong token, unknown ids, another user's objects, bad rows, bad uploads", async () => {
     // A wrong token: GraphQL, REST (predict, upload) and a live stream all say OuroAuthError.
     const wrong = new OuroClient({ url: t.url, token: "ouro_wrongwrongwrong" });
