@@ -111,7 +111,7 @@ describe("serving kernels: the compiled Dense kernel and TensorFlow.js", () => {
     expect(other).toMatch(/ouro_serving_models_loaded\{kernel="tfjs"\} 1\n/);
   });
 
-  it("read predict bodies as express.json did: the fast path and every case it hands on", async () => {
+  it("reads predict bodies in every form a client sends them, and refuses bad ones with clear errors", async () => {
     const send = (body: string | Uint8Array | ReadableStream, headers: Record<string, string>, init: Record<string, unknown> = {}) =>
       fetch(`${baseOf(compiled)}/v1/endpoints/penguins/predict`, { method: "POST", headers: { authorization: `Bearer ${compiled.adminToken}`, ...headers }, body, ...init });
     const row = features(penguins[0]);
@@ -127,16 +127,16 @@ describe("serving kernels: the compiled Dense kernel and TensorFlow.js", () => {
       expect(res.status, what).toBe(status);
       expect(body.errors[0].message, what).toMatch(message);
     };
-    // Read here: plain JSON, with a charset, with leading whitespace.
+    // Plain JSON, with a charset, with leading whitespace.
     await ok(await send(json, { "content-type": "application/json" }), "plain");
     await ok(await send(json, { "content-type": "application/json; charset=utf-8" }), "utf-8 charset");
     await ok(await send(`  \n\t${json}`, { "content-type": "application/json" }), "leading whitespace");
-    // Handed to express.json: compressed, chunked (no content-length), another spelling of the type.
+    // Compressed, chunked (no content-length), another spelling of the type.
     await ok(await send(gzipSync(json), { "content-type": "application/json", "content-encoding": "gzip" }), "gzip");
     const stream = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode(json)), c.close()) });
     await ok(await send(stream, { "content-type": "application/json" }, { duplex: "half" }), "chunked");
     await ok(await send(json, { "content-type": "Application/JSON" }), "upper-case type");
-    // Refused as before, with the same errors.
+    // Refused, each with its error.
     await refused(await send("42", { "content-type": "application/json" }), 400, /malformed request body/, "a number at the top level");
     await refused(await send("   ", { "content-type": "application/json" }), 400, /malformed request body/, "only whitespace");
     await refused(await send('{"rows": [', { "content-type": "application/json" }), 400, /malformed request body/, "truncated JSON");

@@ -16,7 +16,7 @@ import { uploadHandler } from "../domains/datasets/upload.route";
 import { WEBHOOK_MAX_BODY, webhookHandler } from "../domains/pipelines/pipeline.route";
 import { eventsRoute } from "../domains/events/events.route";
 import { onlineFeaturesRoutes } from "../domains/features/online.route";
-import { labelsHandler, predictBody, predictHandler, statusHandler } from "../domains/deployments/predict.route";
+import { labelsHandler, predictHandler, statusHandler } from "../domains/deployments/predict.route";
 import { artifactDownloadHandler } from "../domains/runs/artifact.route";
 import { authenticate } from "../domains/users/token.service";
 import { databaseUnavailable, formatError, isInternal } from "./errors";
@@ -193,7 +193,7 @@ export function servingRoutes(web: express.Express, app: AppServices, requireTok
   const json = express.json({ limit: app.config.limits.maxBodyBytes });
   const predict = predictHandler(app);
   const labels = labelsHandler(app);
-  web.post("/v1/endpoints/:name/predict", requireToken, predictBody(app.config.limits.maxBodyBytes, json), (req, res, next) => {
+  web.post("/v1/endpoints/:name/predict", requireToken, json, (req, res, next) => {
     predict(req, res).catch(next);
   });
   web.post("/v1/endpoints/:name/labels", requireToken, json, (req, res, next) => {
