@@ -336,7 +336,7 @@ describe("event ingestion and streaming features", () => {
   });
 
   it("answers 429 with Retry-After beyond capacity and applies each batch entirely or not at all", async () => {
-    const small = await startTestOuro({ label: "events-429", databaseUrl: t.databaseUrl, env: { OURO_EVENTS_MAX_IN_FLIGHT: "1" } });
+    const small = await startTestOuro({ label: "events-429", databaseUrl: t.databaseUrl, env: { OURO_EVENTS_MAX_IN_FLIGHT: "1", OURO_EVENTS_RETRY_AFTER_SECONDS: "3" } });
     try {
       const last = Date.parse(events[events.length - 1].ts);
       const batches = Array.from({ length: 12 }, (_, b) =>
@@ -352,7 +352,7 @@ describe("event ingestion and streaming features", () => {
       for (const [b, a] of answers.entries()) {
         const n = Number((await t.app.db.query("SELECT count(*)::int AS n FROM event_ids WHERE feature_set_id = $1 AND event_id LIKE $2", [fsId, `burst-${b}-%`]))[0].n);
         if (a.status === 429) {
-          expect(a.headers.get("retry-after")).toBe("1");
+          expect(a.headers.get("retry-after")).toBe("3");
           expect((await body(a)).errors[0].extensions.code).toBe("RATE_LIMITED");
           expect(n).toBe(0);
         } else {

@@ -209,7 +209,8 @@ export function servingRoutes(web: express.Express, app: AppServices, requireTok
 export function errorHandler(app: AppServices) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const status = (err as { status?: number; type?: string }).status;
-    if (err instanceof OuroError) return sendError(res, err.code, err.message, req.requestId, err.details);
+    // An error that knows how long to wait (details.retryAfterSeconds) says so in Retry-After.
+    if (err instanceof OuroError) return sendError(res, err.code, err.message, req.requestId, err.details, Number(err.details?.retryAfterSeconds) || undefined);
     if (isDatabaseUnavailable(err)) {
       app.log.warn({ err: (err as Error).message, requestId: req.requestId }, "database unavailable");
       return sendError(res, "UNAVAILABLE", databaseUnavailable().message, req.requestId);

@@ -41,10 +41,8 @@ export function parseEventsBody(body: Buffer, contentType: string): unknown[] {
  */
 export function eventsRoute(app: AppServices): RequestHandler[] {
   const { maxBodyBytes, maxInFlight, retryAfterSeconds } = app.config.events;
-  const atCapacity = (res: Response) => {
-    res.setHeader("retry-after", String(retryAfterSeconds));
-    return new OuroError("RATE_LIMITED", `event ingestion is at capacity (${maxInFlight} batches in flight); retry after ${retryAfterSeconds} s`);
-  };
+  const atCapacity = () =>
+    new OuroError("RATE_LIMITED", `event ingestion is at capacity (${maxInFlight} batches in flight); retry after ${retryAfterSeconds} s`, { retryAfterSeconds });
   // Refuse before reading the body when already full: a burst costs no parsing.
   const early: RequestHandler = (req, res, next) => {
     const declared = Number(req.header("content-length") ?? NaN);
@@ -54,7 +52,7 @@ export function eventsRoute(app: AppServices): RequestHandler[] {
     }
     if (ingestorOf(app).busy >= maxInFlight) {
       req.resume();
-      return next(atCapacity(res));
+      return next(atCapacity());
     }
     next();
   };
@@ -65,12 +63,7 @@ export function eventsRoute(app: AppServices): RequestHandler[] {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (!body.length) throw badInput("the body is empty: send a JSON array of events or NDJSON");
     const events = parseEventsBody(body, String(req.header("content-type") ?? ""));
-    try {
-      res.json(await ingestorOf(app).ingest(req.viewer, id, events));
-    } catch (err) {
-      if (err instanceof OuroError && err.code === "RATE_LIMITED") throw atCapacity(res);
-      throw err;
-    }
+    res.json(await ingestorOf(app).ingest(req.viewer, id, events));
   };
   return [
     early,
