@@ -2,16 +2,20 @@
 // plan: only what the learner asks for is computed, from the columns it needs), its column
 // types, the reference resolver, and helpers whose errors name the step, so every message a
 // user gets reads "step 3 (standardize): column "sex" is string; …".
-import type { DataFrame, Expr } from "nodejs-polars";
+import pl, { type DataFrame, type Expr } from "nodejs-polars";
 import { badInput } from "../../../platform/errors";
 import type { Dtype } from "./dtypes";
 import type { Plan } from "./plan";
 
 export type RefResolver = (versionId: string) => DataFrame;
 
+/** How often each distinct value occurs: raw polars values (a bigint for a large Int64). */
+export type ValueCounts = Map<unknown, number>;
+
 export class StepContext {
   readonly types: Map<string, Dtype>;
   private frames = new Map<string, DataFrame>();
+  private counted = new Map<string, ValueCounts>();
 
   constructor(
     readonly index: number,
@@ -31,6 +35,27 @@ export class StepContext {
     let frame = this.frames.get(key);
     if (frame === undefined) this.frames.set(key, (frame = this.plan.lf.select(...names).collectSync()));
     return frame;
+  }
+
+  /**
+   * The column's distinct non-null values and how often each occurs: counted in the plan
+   * (only the distinct values are collected), unless the caller already counted them
+   * (`knownCounts`, from a pass it made anyway).
+   */
+  valueCounts(column: string): ValueCounts {
+    let counts = this.counted.get(column);
+    if (counts === undefined) {
+      const frame = this.plan.lf.select(pl.col(column)).dropNulls().groupBy(column, false).agg(pl.col(column).count().alias("count")).collectSync();
+      const frequency = frame.getColumn("count").toArray() as (number | bigint)[];
+      counts = new Map(frame.getColumn(column).toArray().map((v, i) => [v, Number(frequency[i])]));
+      this.counted.set(column, counts);
+    }
+    return counts;
+  }
+
+  knownCounts(column: string, counts: ValueCounts): this {
+    this.counted.set(column, counts);
+    return this;
   }
 
   /** Statistics of the data at this step, in one pass: each expression must give one value. */

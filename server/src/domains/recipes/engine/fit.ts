@@ -2,17 +2,18 @@
 // data as it stands at that step, then add the fitted step to the lazy plan (plan.ts) so the
 // next step learns from exactly what applyBatch would produce. Learners ask the plan only
 // for what they need (a mean, value counts), so polars computes those from the columns
-// involved; the output is one collect of the whole plan at the end.
+// involved; the output is one collect of the whole plan at the end. A oneHot and the groupBy
+// that folds it learn from that groupBy's own pass (fitOneHotGroupBy).
 import pl, { type DataFrame, type LazyDataFrame } from "nodejs-polars";
 import { badInput, OuroError } from "../../../platform/errors";
 import type { InputField } from "./dtypes";
 import { exprColumns } from "./expr";
-import { FORMAT_VERSION, isRowApplicable, type FittedRecipe, type FittedStep } from "./fitted";
-import { StepContext, type RefResolver } from "./fit-context";
+import { FORMAT_VERSION, isRowApplicable, type FittedOf, type FittedRecipe, type FittedStep } from "./fitted";
+import { CATEGORICAL, StepContext, type RefResolver } from "./fit-context";
 import { learnStep } from "./learn";
-import { Plan, planStep, planSteps } from "./plan";
+import { Plan, countPerGroup, foldOneHot, foldable, foldsWhateverTheCategories, planStep, planSteps } from "./plan";
 import { dtypeOf, fieldsOf, normalizeExprs } from "./polars-types";
-import type { RecipeStep } from "./steps";
+import type { RecipeStep, StepOf } from "./steps";
 
 export type { RefResolver } from "./fit-context";
 
@@ -43,20 +44,31 @@ export function fitAndApply(data: DataFrame | LazyDataFrame, steps: RecipeStep[]
   // The output is planned again from the last point where a step materialised the data, so
   // the oneHot + groupBy folding (planSteps) applies and no eager step runs twice.
   let restart = { plan: input, at: 0 };
-  const fitted = steps.map((step, index): FittedStep => {
+  const fitted: FittedStep[] = [];
+  for (let index = 0; index < steps.length; index++) {
+    const step = steps[index] as RecipeStep;
+    const next = steps[index + 1];
+    if (step.op === "oneHot" && next?.op === "groupBy" && foldsWhateverTheCategories(plan.types, next)) {
+      const pair = fitOneHotGroupBy(plan, step, next, index, refs);
+      fitted.push(pair.oneHot, pair.groupBy);
+      plan = Plan.of(pair.output);
+      restart = { plan, at: index + 2 };
+      index++;
+      continue;
+    }
     try {
       const learned = learnStep(step, new StepContext(index, step.op, plan, refs));
-      const next = planStep(plan, learned);
+      const stepped = planStep(plan, learned);
       // Resolving the schema now makes polars refuse a step here, where the error can name
       // it; a oneHot and the groupBy after it stay unbuilt (the output folds them together).
-      if (learned.op !== "oneHot" && learned.op !== "groupBy") void next.plan.schema;
-      plan = next.plan;
-      if (next.materialized) restart = { plan, at: index + 1 };
-      return learned;
+      if (learned.op !== "oneHot" && learned.op !== "groupBy") void stepped.plan.schema;
+      plan = stepped.plan;
+      if (stepped.materialized) restart = { plan, at: index + 1 };
+      fitted.push(learned);
     } catch (err) {
       throw onData(err, `step ${index} (${step.op})`, { step: index, op: step.op });
     }
-  });
+  }
   let output: DataFrame;
   try {
     output = planSteps(restart.plan, fitted.slice(restart.at)).collect();
@@ -71,6 +83,50 @@ export function fitAndApply(data: DataFrame | LazyDataFrame, steps: RecipeStep[]
     rowApplicable: fitted.every(isRowApplicable),
   };
   return { fitted: recipe, output };
+}
+
+/**
+ * A oneHot and the groupBy that folds it (see plan.ts), fitted and applied in one pass: the
+ * grouped query counts the raw values of the one-hot column per group, and the oneHot
+ * learns its categories from those counts summed over the groups, which are the counts it
+ * would otherwise collect in a pass of its own (for a recipe that joins first, the join
+ * would run twice). The same counts, by category code, give the folded aggregates.
+ */
+function fitOneHotGroupBy(plan: Plan, oneHot: StepOf<"oneHot">, groupBy: StepOf<"groupBy">, index: number, refs: RefResolver) {
+  const at = (i: number, op: string) => (err: unknown) => onData(err, `step ${i} (${op})`, { step: i, op });
+  // The aggregates of columns that exist now are checked (and named) before the data is read.
+  const existing = groupBy.aggs.filter((a) => plan.types.has(a.column));
+  const checked = attempt(() => learnStep({ ...groupBy, aggs: existing }, new StepContext(index + 1, "groupBy", plan, refs)), at(index + 1, "groupBy")) as FittedOf<"groupBy">;
+  const context = new StepContext(index, "oneHot", plan, refs);
+  attempt(() => context.column(oneHot.column, CATEGORICAL), at(index, "oneHot"));
+  const { grouped, counts } = attempt(() => countPerGroup(plan.lf, checked, oneHot.column, checked.aggs), at(index, "oneHot"));
+  const total = new Map<unknown, number>();
+  for (const group of counts) for (const [value, n] of group.byValue) total.set(value, (total.get(value) ?? 0) + n);
+  const learnedOneHot = attempt(() => learnStep(oneHot, context.knownCounts(oneHot.column, total)), at(index, "oneHot")) as FittedOf<"oneHot">;
+  const afterOneHot = planStep(plan, learnedOneHot).plan;
+  const learnedGroupBy = attempt(() => learnStep(groupBy, new StepContext(index + 1, "groupBy", afterOneHot, refs)), at(index + 1, "groupBy")) as FittedOf<"groupBy">;
+  if (!foldable(learnedOneHot, learnedGroupBy)) throw new Error("internal: a oneHot + groupBy checked as foldable did not fold");
+  // Raw values to category codes as categoryCodes maps them: by their text, the rest to "other".
+  const codeOf = new Map(learnedOneHot.categories.map((c, code) => [String(c), code]));
+  const other = learnedOneHot.categories.length;
+  const byCode = counts.map(({ byValue, rows }) => {
+    const codes = new Map<number, number>();
+    for (const [value, n] of byValue) {
+      const code = codeOf.get(String(value)) ?? other;
+      codes.set(code, (codes.get(code) ?? 0) + n);
+    }
+    return { byCode: codes, rows };
+  });
+  const output = attempt(() => foldOneHot(grouped, byCode, learnedOneHot, learnedGroupBy), at(index + 1, "groupBy"));
+  return { oneHot: learnedOneHot, groupBy: learnedGroupBy, output };
+}
+
+function attempt<T>(fn: () => T, wrap: (err: unknown) => Error): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw wrap(err);
+  }
 }
 
 /**

@@ -86,6 +86,7 @@ export type FittedStep =
     };
 
 export type FittedOp = FittedStep["op"];
+export type FittedOf<K extends FittedOp> = Extract<FittedStep, { op: K }>;
 
 export const isRowApplicable = (step: FittedStep): boolean =>
   step.op !== "groupBy" && step.op !== "rolling" && !(step.op === "fillNull" && step.strategy === "forward");

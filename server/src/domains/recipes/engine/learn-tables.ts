@@ -3,13 +3,12 @@
 import pl, { type DataType } from "nodejs-polars";
 import { OuroError } from "../../../platform/errors";
 import type { Dtype, Scalar } from "./dtypes";
-import { bucketColumn, type FittedStep, type FlatField, type ResolvedAgg } from "./fitted";
+import { bucketColumn, type FittedOf, type FlatField, type ResolvedAgg } from "./fitted";
 import { NUMERIC, SCALAR, type StepContext } from "./fit-context";
 import { dtypeOf, normalizeFrame, toRowValue } from "./polars-types";
 import type { AggSpec, StepOf } from "./steps";
 import { hashCounts, smoothIdf } from "./text";
 
-type Fitted<K extends FittedStep["op"]> = Extract<FittedStep, { op: K }>;
 
 export const MAX_LOOKUP_ROWS = 200_000;
 const MAX_FLAT_FIELDS = 500;
@@ -17,7 +16,7 @@ const MAX_FLAT_DEPTH = 5;
 const KEY_TYPES: readonly Dtype[] = ["string", "int", "bool", "date", "datetime"];
 const ORDERABLE: readonly Dtype[] = ["float", "int", "string", "date", "datetime"];
 
-export function learnJoin(ctx: StepContext, step: StepOf<"join">): Fitted<"join"> {
+export function learnJoin(ctx: StepContext, step: StepOf<"join">): FittedOf<"join"> {
   const leftOn = typeof step.on === "string" ? step.on : step.on.left;
   const rightOn = typeof step.on === "string" ? step.on : step.on.right;
   const keyDtype = ctx.column(leftOn, KEY_TYPES, "a join key");
@@ -79,7 +78,7 @@ function resolveAggs(ctx: StepContext, aggs: AggSpec[], suffix: string): Resolve
   });
 }
 
-export function learnGroupBy(ctx: StepContext, step: StepOf<"groupBy">): Fitted<"groupBy"> {
+export function learnGroupBy(ctx: StepContext, step: StepOf<"groupBy">): FittedOf<"groupBy"> {
   for (const c of step.by) ctx.column(c, SCALAR, "a group key");
   const aggs = resolveAggs(ctx, step.aggs, "");
   const names = [...step.by, ...aggs.map((a) => a.as)];
@@ -88,7 +87,7 @@ export function learnGroupBy(ctx: StepContext, step: StepOf<"groupBy">): Fitted<
   return { op: "groupBy", by: step.by, aggs };
 }
 
-export function learnRolling(ctx: StepContext, step: StepOf<"rolling">): Fitted<"rolling"> {
+export function learnRolling(ctx: StepContext, step: StepOf<"rolling">): FittedOf<"rolling"> {
   ctx.column(step.entity, SCALAR, "an entity key");
   ctx.column(step.time, ["date", "datetime"], "a rolling window");
   const aggs = resolveAggs(ctx, step.aggs, `_${step.window}`);
@@ -98,7 +97,7 @@ export function learnRolling(ctx: StepContext, step: StepOf<"rolling">): Fitted<
 
 type Kind = FlatField["dtype"] | "object" | "mixed";
 
-export function learnFlattenJson(ctx: StepContext, step: StepOf<"flattenJson">): Fitted<"flattenJson"> {
+export function learnFlattenJson(ctx: StepContext, step: StepOf<"flattenJson">): FittedOf<"flattenJson"> {
   const dtype = ctx.column(step.column, ["string", "struct"], "flattenJson");
   const kinds = new Map<string, { path: string[]; kind: Kind }>();
   const note = (path: string[], kind: Kind) => {
@@ -174,7 +173,7 @@ function scanStruct(type: DataType, path: string[], note: (path: string[], kind:
   }
 }
 
-export function learnTextHash(ctx: StepContext, step: StepOf<"textHash">): Fitted<"textHash"> {
+export function learnTextHash(ctx: StepContext, step: StepOf<"textHash">): FittedOf<"textHash"> {
   ctx.column(step.column, ["string"], "textHash");
   const prefix = step.prefix ?? `${step.column}_hash_`;
   ctx.fresh(Array.from({ length: step.buckets }, (_, b) => bucketColumn(prefix, b)));

@@ -151,12 +151,8 @@ function constantFill(ctx: StepContext, column: string, dtype: Dtype, value: Sca
 
 /** Distinct non-null values, most frequent first, ties broken by value (so fits are repeatable). */
 function byFrequency(ctx: StepContext, column: string, dtype: Dtype): Scalar[] {
-  // Counted in the plan: only the distinct values and their counts are collected.
-  const counts = ctx.plan.lf.select(pl.col(column)).dropNulls().groupBy(column, false).agg(pl.col(column).count().alias("count")).collectSync();
-  const values = counts.getColumn(column).toArray();
-  const frequency = (counts.getColumn("count").toArray() as (number | bigint)[]).map(Number);
-  return values
-    .map((v, i) => ({ value: toRowValue(v, dtype) as Scalar, n: frequency[i] as number }))
+  return [...ctx.valueCounts(column)]
+    .map(([v, n]) => ({ value: toRowValue(v, dtype) as Scalar, n }))
     .sort((a, b) => b.n - a.n || compareValues(a.value, b.value))
     .map((entry) => entry.value);
 }

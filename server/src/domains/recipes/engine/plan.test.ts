@@ -96,6 +96,9 @@ describe("oneHot folded into the groupBy that follows it", () => {
           },
         ]);
         const { fitted, output } = fitAndApply(train, steps, noRefs);
+        // Fitted in one grouped pass, the oneHot learns what it learns on its own.
+        expect(fitted.steps[0]).toEqual(fittedOneHot.steps[0]);
+        expect(fitRecipe(train, steps, noRefs)).toEqual(fitted);
         expectSameFrame(output, stepByStep(train, fitted));
         expectSameFrame(applyBatch(later, fitted), stepByStep(later, fitted));
         // The hand check of one value: group "c" has 4 rows; for text, x is in 2 of them.
@@ -106,6 +109,15 @@ describe("oneHot folded into the groupBy that follows it", () => {
       });
     }
   }
+
+  it("fitted together, still names the step at fault: a misspelt one-hot column, a mean of text, a key that is not there", () => {
+    const oneHot = { op: "oneHot", column: "Island", maxCategories: 2 };
+    const fails = (groupBy: Record<string, unknown>) => () => fitAndApply(penguins(), parseSteps([oneHot, { op: "groupBy", ...groupBy }]), noRefs);
+    expect(fails({ by: ["Species"], aggs: [{ column: "Island_Dreamm", fn: "max" }] })).toThrow(/step 1 \(groupBy\): column "Island_Dreamm" does not exist/);
+    expect(fails({ by: ["Species"], aggs: [{ column: "Sex", fn: "mean" }, { column: "Island_Dream", fn: "max" }] })).toThrow(/step 1 \(groupBy\): column "Sex" is string/);
+    expect(fails({ by: ["Specie"], aggs: [{ column: "Island_Dream", fn: "max" }] })).toThrow(/step 1 \(groupBy\): column "Specie" does not exist/);
+    expect(() => fitAndApply(penguins(), parseSteps([{ ...oneHot, column: "Body Mass (g)" }, { op: "groupBy", by: ["Species"], aggs: [{ column: "Sex", fn: "count" }] }]), noRefs)).toThrow(/step 0 \(oneHot\): column "Body Mass \(g\)" is (int|float)/);
+  });
 
   it("is not folded (and still equal) when an aggregate needs row order: first, std", () => {
     const steps = parseSteps([

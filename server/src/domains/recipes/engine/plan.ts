@@ -7,10 +7,9 @@ import pl, { type DataFrame, type DataType, type LazyDataFrame } from "nodejs-po
 import type { Dtype } from "./dtypes";
 import { CODE, applyStepBatch, categoryCodes, lazyOneHot, lazyStep } from "./batch-steps";
 import { aggExpr } from "./batch-reshape";
-import type { FittedStep } from "./fitted";
+import type { FittedOf, FittedStep } from "./fitted";
 import { isLazy, type Schema, schemaOf, typesOf } from "./polars-types";
 
-type StepOf<K extends FittedStep["op"]> = Extract<FittedStep, { op: K }>;
 
 /**
  * A lazy query and its schema. Both are worked out when first asked for: building polars
@@ -51,7 +50,7 @@ export class Plan {
 }
 
 /** The columns oneHot leaves: the input's (without the source unless kept), then the 0/1 columns as UInt8. */
-function oneHotSchema(input: Schema, step: StepOf<"oneHot">): Schema {
+function oneHotSchema(input: Schema, step: FittedOf<"oneHot">): Schema {
   const out: Schema = new Map([...input].filter(([name]) => !(step.dropOriginal && name === step.column)));
   for (const name of [...step.columns, step.otherColumn]) out.set(name, pl.UInt8);
   return out;
@@ -98,46 +97,77 @@ export function planSteps(start: Plan, steps: FittedStep[]): Plan {
 const FOLDED_TYPES: Record<string, DataType> = { max: pl.UInt8, min: pl.UInt8, sum: pl.Int64, mean: pl.Float64, count: pl.Int64, nUnique: pl.Int64 };
 const FROM_COUNTS = new Set(Object.keys(FOLDED_TYPES));
 
-function foldable(oneHot: StepOf<"oneHot">, groupBy: StepOf<"groupBy">): boolean {
+export function foldable(oneHot: FittedOf<"oneHot">, groupBy: FittedOf<"groupBy">): boolean {
   const made = new Set([...oneHot.columns, oneHot.otherColumn]);
   return !groupBy.by.some((c) => made.has(c)) && groupBy.aggs.every((a) => !made.has(a.column) || FROM_COUNTS.has(a.fn));
+}
+
+/**
+ * Before fitting: whether a oneHot and the groupBy after it will fold, whatever categories
+ * the oneHot learns. The groupBy's keys are columns that exist already (so not one-hot
+ * columns), and every aggregate of a column that does not exist yet (a one-hot column, or
+ * a mistake the groupBy's fitting reports) follows from counts.
+ */
+export function foldsWhateverTheCategories(types: Map<string, Dtype>, groupBy: { by: string[]; aggs: { column: string; fn: string }[] }): boolean {
+  return groupBy.by.every((c) => types.has(c)) && groupBy.aggs.every((a) => types.has(a.column) || FROM_COUNTS.has(a.fn));
+}
+
+/** Per group: how many rows hold each value of the counted column, and its row count (nulls count towards it only). */
+export interface GroupCounts {
+  byValue: Map<unknown, number>;
+  rows: number;
+}
+
+/**
+ * The groupBy's other aggregates, and per group the value counts of one column, in one pass
+ * (unsorted: the folding sorts).
+ */
+export function countPerGroup(lf: LazyDataFrame, groupBy: FittedOf<"groupBy">, counted: string, aggs: FittedOf<"groupBy">["aggs"]): { grouped: DataFrame; counts: GroupCounts[] } {
+  const COUNTS = "__ouro_counts";
+  const grouped = lf.groupBy(groupBy.by, false).agg(...aggs.map(aggExpr), pl.col(counted).valueCounts().alias(COUNTS)).collectSync();
+  const counts = (grouped.getColumn(COUNTS).toArray() as unknown as Record<string, unknown>[][]).map((entries) => {
+    const byValue = new Map<unknown, number>();
+    let rows = 0;
+    for (const e of entries) {
+      const n = Number(e.count);
+      rows += n;
+      if (e[counted] !== null) byValue.set(e[counted], n);
+    }
+    return { byValue, rows };
+  });
+  return { grouped: grouped.drop(COUNTS), counts };
 }
 
 /**
  * oneHot then groupBy without the one-hot columns: for 52 categories × 3M rows, computing
  * them and aggregating each per group is most of such a recipe's time. The groupBy instead
  * counts each group's category codes (one pass over one integer column), and each one-hot
- * aggregate follows from the count n of the category and the group's row count N:
- * max = n > 0, min = n = N, sum = n, mean = n / N, count = N, nUnique = (n > 0) + (n < N).
- * Types are those the unfolded query gives, and a test checks the result equals oneHot then
- * groupBy step by step.
+ * aggregate follows from the count n of the category and the group's row count N (see
+ * foldOneHot). Types are those the unfolded query gives, and a test checks the result
+ * equals oneHot then groupBy step by step.
  */
-function oneHotGroupBy(plan: Plan, oneHot: StepOf<"oneHot">, groupBy: StepOf<"groupBy">): DataFrame {
-  const names = [...oneHot.columns, oneHot.otherColumn];
-  const codeOf = new Map(names.map((name, code) => [name, code]));
-  const COUNTS = "__ouro_counts";
+function oneHotGroupBy(plan: Plan, oneHot: FittedOf<"oneHot">, groupBy: FittedOf<"groupBy">): DataFrame {
+  const made = new Set([...oneHot.columns, oneHot.otherColumn]);
   const codes = categoryCodes(oneHot.column, plan.types.get(oneHot.column), oneHot.categories, oneHot.categories.length);
-  const others = groupBy.aggs.filter((a) => !codeOf.has(a.column));
-  const grouped = plan.lf
-    .withColumns(codes.alias(CODE))
-    .groupBy(groupBy.by, false)
-    .agg(...others.map(aggExpr), pl.col(CODE).valueCounts().alias(COUNTS))
-    .collectSync();
-  // Per group: rows per code (the null code counts towards N only).
-  const perGroup = (grouped.getColumn(COUNTS).toArray() as unknown as { [CODE]: number | null; count: number }[][]).map((entries) => {
-    const byCode = new Map<number, number>();
-    let rows = 0;
-    for (const e of entries) {
-      rows += e.count;
-      if (e[CODE] !== null) byCode.set(Number(e[CODE]), e.count);
-    }
-    return { byCode, rows };
-  });
+  const others = groupBy.aggs.filter((a) => !made.has(a.column));
+  const { grouped, counts } = countPerGroup(plan.lf.withColumns(codes.alias(CODE)), groupBy, CODE, others);
+  const byCode = counts.map(({ byValue, rows }) => ({ byCode: new Map([...byValue].map(([code, n]) => [Number(code), n])), rows }));
+  return foldOneHot(grouped, byCode, oneHot, groupBy);
+}
+
+/**
+ * The groupBy's output from its other aggregates (`grouped`) and, per group, the rows per
+ * category code (code i is category i, the last the other column's): each one-hot aggregate
+ * follows from the count n of its category and the group's row count N:
+ * max = n > 0, min = n = N, sum = n, mean = n / N, count = N, nUnique = (n > 0) + (n < N).
+ */
+export function foldOneHot(grouped: DataFrame, counts: { byCode: Map<number, number>; rows: number }[], oneHot: FittedOf<"oneHot">, groupBy: FittedOf<"groupBy">): DataFrame {
+  const codeOf = new Map([...oneHot.columns, oneHot.otherColumn].map((name, code) => [name, code]));
   const folded = groupBy.aggs
     .filter((a) => codeOf.has(a.column))
     .map((agg) => {
       const code = codeOf.get(agg.column) as number;
-      const values = perGroup.map(({ byCode, rows }) => {
+      const values = counts.map(({ byCode, rows }) => {
         const n = byCode.get(code) ?? 0;
         switch (agg.fn) {
           case "max":
@@ -156,6 +186,6 @@ function oneHotGroupBy(plan: Plan, oneHot: StepOf<"oneHot">, groupBy: StepOf<"gr
       });
       return pl.Series(agg.as, values, FOLDED_TYPES[agg.fn]);
     });
-  const out = folded.length > 0 ? (grouped.drop(COUNTS).hstack(folded) as unknown as DataFrame) : grouped.drop(COUNTS);
+  const out = folded.length > 0 ? (grouped.hstack(folded) as unknown as DataFrame) : grouped;
   return out.select(...groupBy.by, ...groupBy.aggs.map((a) => a.as)).sort({ by: groupBy.by, maintainOrder: true });
 }
