@@ -9,8 +9,8 @@ import type { Plan } from "./plan";
 
 export type RefResolver = (versionId: string) => DataFrame;
 
-/** How often each distinct value occurs: raw polars values (a bigint for a large Int64). */
-export type ValueCounts = Map<unknown, number>;
+/** How often each distinct non-null value occurs: its column, and `count`. */
+export type ValueCounts = DataFrame;
 
 export class StepContext {
   readonly types: Map<string, Dtype>;
@@ -45,9 +45,7 @@ export class StepContext {
   valueCounts(column: string): ValueCounts {
     let counts = this.counted.get(column);
     if (counts === undefined) {
-      const frame = this.plan.lf.select(pl.col(column)).dropNulls().groupBy(column, false).agg(pl.col(column).count().alias("count")).collectSync();
-      const frequency = frame.getColumn("count").toArray() as (number | bigint)[];
-      counts = new Map(frame.getColumn(column).toArray().map((v, i) => [v, Number(frequency[i])]));
+      counts = this.plan.lf.select(pl.col(column)).dropNulls().groupBy(column, false).agg(pl.col(column).count().alias("count")).collectSync();
       this.counted.set(column, counts);
     }
     return counts;

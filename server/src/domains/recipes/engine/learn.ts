@@ -59,7 +59,7 @@ export function learnStep(step: RecipeStep, ctx: StepContext): FittedStep {
     }
     case "oneHot": {
       const dtype = ctx.column(step.column, CATEGORICAL);
-      const categories = byFrequency(ctx, step.column, dtype).slice(0, step.maxCategories);
+      const categories = byFrequency(ctx, step.column, dtype, step.maxCategories);
       const columns = categories.map((c) => `${step.column}_${String(c)}`);
       const otherColumn = `${step.column}__other`;
       ctx.fresh([...columns, otherColumn]);
@@ -128,7 +128,7 @@ function learnFill(ctx: StepContext, step: StepOf<"fillNull">, column: string): 
       return { column, value, dtype: "float" };
     }
     case "mode": {
-      const value = byFrequency(ctx, column, dtype)[0];
+      const value = byFrequency(ctx, column, dtype, 1)[0];
       if (value === undefined) empty();
       return { column, value, dtype };
     }
@@ -149,12 +149,15 @@ function constantFill(ctx: StepContext, column: string, dtype: Dtype, value: Sca
   return { column, value, dtype };
 }
 
-/** Distinct non-null values, most frequent first, ties broken by value (so fits are repeatable). */
-function byFrequency(ctx: StepContext, column: string, dtype: Dtype): Scalar[] {
-  return [...ctx.valueCounts(column)]
-    .map(([v, n]) => ({ value: toRowValue(v, dtype) as Scalar, n }))
-    .sort((a, b) => b.n - a.n || compareValues(a.value, b.value))
-    .map((entry) => entry.value);
+/**
+ * Distinct non-null values, most frequent first, ties broken by value (so fits are
+ * repeatable); only the `top` first when given. Sorted in polars (a column may have millions
+ * of values): it orders text by its UTF-8 bytes, which is code point order as in
+ * compareValues, integers by value, and false before true.
+ */
+function byFrequency(ctx: StepContext, column: string, dtype: Dtype, top?: number): Scalar[] {
+  const sorted = ctx.valueCounts(column).sort({ by: ["count", column], descending: [true, false] });
+  return (top === undefined ? sorted : sorted.head(top)).getColumn(column).toArray().map((v) => toRowValue(v, dtype) as Scalar);
 }
 
 function finiteStats(ctx: StepContext, column: string, names: string[], values: unknown[]): number[] {

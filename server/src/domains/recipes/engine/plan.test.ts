@@ -11,6 +11,7 @@ import { fitAndApply, fitRecipe } from "./fit";
 import type { FittedRecipe } from "./fitted";
 import { conformFrame, toRows } from "./polars-types";
 import { parseSteps } from "./steps";
+import { compareValues } from "./values";
 
 const DATA = path.resolve("node_modules/vega-datasets/data");
 const penguins = (): DataFrame => pl.DataFrame(JSON.parse(readFileSync(path.join(DATA, "penguins.json"), "utf8")));
@@ -109,6 +110,26 @@ describe("oneHot folded into the groupBy that follows it", () => {
       });
     }
   }
+
+  it("learns the categories a JavaScript sort gives: most frequent first, ties by code point (beyond the BMP too), number or false-before-true", () => {
+    const text = ["b", "a", "\uFFFD", "😀", "Z", "é", "a", "10", "9", "\uFF21"];
+    const ints = [3, -1, 10, 2, 2, -20, 100, 7, 8, 9];
+    const bools = [true, false, false, true, true, null, false, true, false, true];
+    const frame = pl.DataFrame({ g: text.map((_, i) => i % 3), t: text, n: ints, b: bools }).withColumns(pl.col("n").cast(pl.Int64));
+    const expected = (values: (string | number | boolean | null)[]) => {
+      const counts = new Map<string | number | boolean, number>();
+      for (const v of values) if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
+      return [...counts].sort(([a, x], [b, y]) => y - x || compareValues(a, b)).map(([v]) => v);
+    };
+    for (const [column, values] of [["t", text], ["n", ints], ["b", bools]] as const) {
+      const learned = (steps: unknown[]) => fitRecipe(frame, parseSteps(steps), noRefs).steps[0] as { categories: unknown[] };
+      const alone = learned([{ op: "oneHot", column, maxCategories: 1000 }]);
+      expect(alone.categories).toEqual(expected(values));
+      // Fitted with the groupBy that folds it, and cut to the first few: the same order.
+      const folded = learned([{ op: "oneHot", column, maxCategories: 4 }, { op: "groupBy", by: ["g"], aggs: [{ column: `${column}__other`, fn: "sum" }] }]);
+      expect(folded.categories).toEqual(expected(values).slice(0, 4));
+    }
+  });
 
   it("fitted together, still names the step at fault: a misspelt one-hot column, a mean of text, a key that is not there", () => {
     const oneHot = { op: "oneHot", column: "Island", maxCategories: 2 };

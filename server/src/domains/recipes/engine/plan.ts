@@ -112,30 +112,41 @@ export function foldsWhateverTheCategories(types: Map<string, Dtype>, groupBy: {
   return groupBy.by.every((c) => types.has(c)) && groupBy.aggs.every((a) => types.has(a.column) || FROM_COUNTS.has(a.fn));
 }
 
-/** Per group: how many rows hold each value of the counted column, and its row count (nulls count towards it only). */
-export interface GroupCounts {
-  byValue: Map<unknown, number>;
+const COUNTS = "__ouro_counts";
+/** In countPerGroup's counts: the group's row number in `grouped`. */
+export const GROUP = "__ouro_group";
+
+/**
+ * The groupBy's other aggregates (one row per group, unsorted: the folding sorts), and in
+ * the same pass how many rows of each group hold each value of `counted`, flat: one row per
+ * (group, value) with `GROUP`, the value and `count` (polars' types; nulls included).
+ */
+export function countPerGroup(lf: LazyDataFrame, groupBy: FittedOf<"groupBy">, counted: string, aggs: FittedOf<"groupBy">["aggs"]): { grouped: DataFrame; counts: DataFrame } {
+  const grouped = lf.groupBy(groupBy.by, false).agg(...aggs.map(aggExpr), pl.col(counted).valueCounts().alias(COUNTS)).collectSync();
+  const counts = grouped.select(COUNTS).withRowIndex(GROUP).explode(COUNTS).unnest(COUNTS);
+  return { grouped: grouped.drop(COUNTS), counts };
+}
+
+/** Per group: rows per category code, and its row count (a null code counts towards that only). */
+export interface GroupCodes {
+  byCode: Map<number, number>;
   rows: number;
 }
 
-/**
- * The groupBy's other aggregates, and per group the value counts of one column, in one pass
- * (unsorted: the folding sorts).
- */
-export function countPerGroup(lf: LazyDataFrame, groupBy: FittedOf<"groupBy">, counted: string, aggs: FittedOf<"groupBy">["aggs"]): { grouped: DataFrame; counts: GroupCounts[] } {
-  const COUNTS = "__ouro_counts";
-  const grouped = lf.groupBy(groupBy.by, false).agg(...aggs.map(aggExpr), pl.col(counted).valueCounts().alias(COUNTS)).collectSync();
-  const counts = (grouped.getColumn(COUNTS).toArray() as unknown as Record<string, unknown>[][]).map((entries) => {
-    const byValue = new Map<unknown, number>();
-    let rows = 0;
-    for (const e of entries) {
-      const n = Number(e.count);
-      rows += n;
-      if (e[counted] !== null) byValue.set(e[counted], n);
-    }
-    return { byValue, rows };
-  });
-  return { grouped: grouped.drop(COUNTS), counts };
+/** countPerGroup's counts of a code column, per group of the `groups` it made. */
+export function codesPerGroup(counts: DataFrame, groups: number, code: string): GroupCodes[] {
+  const out = Array.from({ length: groups }, (): GroupCodes => ({ byCode: new Map(), rows: 0 }));
+  const group = counts.getColumn(GROUP).toArray() as number[];
+  const codes = counts.getColumn(code).toArray() as (number | bigint | null)[];
+  const n = counts.getColumn("count").toArray() as (number | bigint)[];
+  for (let i = 0; i < group.length; i++) {
+    const entry = out[Number(group[i])] as GroupCodes;
+    const rows = Number(n[i]);
+    entry.rows += rows;
+    const c = codes[i];
+    if (c !== null && c !== undefined) entry.byCode.set(Number(c), (entry.byCode.get(Number(c)) ?? 0) + rows);
+  }
+  return out;
 }
 
 /**
@@ -151,8 +162,7 @@ function oneHotGroupBy(plan: Plan, oneHot: FittedOf<"oneHot">, groupBy: FittedOf
   const codes = categoryCodes(oneHot.column, plan.types.get(oneHot.column), oneHot.categories, oneHot.categories.length);
   const others = groupBy.aggs.filter((a) => !made.has(a.column));
   const { grouped, counts } = countPerGroup(plan.lf.withColumns(codes.alias(CODE)), groupBy, CODE, others);
-  const byCode = counts.map(({ byValue, rows }) => ({ byCode: new Map([...byValue].map(([code, n]) => [Number(code), n])), rows }));
-  return foldOneHot(grouped, byCode, oneHot, groupBy);
+  return foldOneHot(grouped, codesPerGroup(counts, grouped.height, CODE), oneHot, groupBy);
 }
 
 /**
@@ -161,7 +171,7 @@ function oneHotGroupBy(plan: Plan, oneHot: FittedOf<"oneHot">, groupBy: FittedOf
  * follows from the count n of its category and the group's row count N:
  * max = n > 0, min = n = N, sum = n, mean = n / N, count = N, nUnique = (n > 0) + (n < N).
  */
-export function foldOneHot(grouped: DataFrame, counts: { byCode: Map<number, number>; rows: number }[], oneHot: FittedOf<"oneHot">, groupBy: FittedOf<"groupBy">): DataFrame {
+export function foldOneHot(grouped: DataFrame, counts: GroupCodes[], oneHot: FittedOf<"oneHot">, groupBy: FittedOf<"groupBy">): DataFrame {
   const codeOf = new Map([...oneHot.columns, oneHot.otherColumn].map((name, code) => [name, code]));
   const folded = groupBy.aggs
     .filter((a) => codeOf.has(a.column))
