@@ -86,6 +86,8 @@ describe("online features over REST", () => {
     ]) {
       expect([res.status, await codeOf(res)]).toEqual([400, "BAD_USER_INPUT"]);
     }
+    const gqlTooMany = await t.gql(`query($f: ID!, $k: [String!]!) { onlineFeatures(featureSetId: $f, keys: $k) { key } }`, { f: featureSetId, k: Array.from({ length: 1001 }, (_, i) => `k${i}`) });
+    expect(gqlTooMany.errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
   });
 
   it("lets a project viewer read, and a revoked token stops at once on every server (cached check included)", async () => {

@@ -41,6 +41,17 @@ export async function withKeyLock<T>(db: Db, key: string, fn: (tx: Tx) => Promis
 }
 
 /**
+ * A read on a hot path (an online feature lookup, thousands a second): sent to the pool as a
+ * named statement, which each connection prepares once, so PostgreSQL parses and plans it
+ * once per connection, and TypeORM's query runner is not involved. Outside transactions only;
+ * `name` must be unique to `text`.
+ */
+export async function preparedRead<T>(db: Db, name: string, text: string, params: unknown[]): Promise<T[]> {
+  const pool = (db.driver as unknown as { master: { query: (q: { name: string; text: string; values: unknown[] }) => Promise<{ rows: T[] }> } }).master;
+  return (await pool.query({ name, text, values: params })).rows;
+}
+
+/**
  * Raw SQL returning rows, whatever the statement. (TypeORM's own `query` returns
  * `[rows, count]` for UPDATE and DELETE, which is easy to misread.)
  */

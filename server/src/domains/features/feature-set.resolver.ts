@@ -9,7 +9,7 @@ import { enqueueJob } from "../jobs/job.service";
 import { JobType } from "../jobs/job.type";
 import { requireRole } from "../projects/project.service";
 import { FeatureSetEntity } from "./feature-set.entity";
-import { accessFeatureSet, BUILD_TRAINING_SET, createFeatureSet, MATERIALIZE_FEATURE_SET, onlineFeatures } from "./feature-set.service";
+import { accessFeatureSet, BUILD_TRAINING_SET, createFeatureSet, MATERIALIZE_FEATURE_SET, MAX_ONLINE_KEYS, onlineFeatures } from "./feature-set.service";
 import { CreateFeatureSetInput, FeatureSetConnection, FeatureSetType, OnlineFeaturesType } from "./feature-set.type";
 import { requireOnlineAccess } from "./online-access";
 
@@ -35,6 +35,7 @@ export class FeatureSetResolver {
   @Query(() => [OnlineFeaturesType], { description: "Latest feature values per entity key, from the online store (one row per key asked, in order)." })
   async onlineFeatures(@Arg("featureSetId", () => ID) featureSetId: string, @Arg("keys", () => [String]) keys: string[], @Ctx() ctx: Context): Promise<OnlineFeaturesType[]> {
     await requireOnlineAccess(ctx.app, viewerOf(ctx), featureSetId); // cached: see online-access.ts
+    if (keys.length > MAX_ONLINE_KEYS) throw badInput(`at most ${MAX_ONLINE_KEYS} keys per request`);
     return onlineFeatures(ctx.app.db, featureSetId, keys);
   }
 

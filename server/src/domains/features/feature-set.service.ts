@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Viewer } from "../../platform/auth";
-import { sql, type Db, type Tx } from "../../platform/db";
+import { preparedRead, sql, type Db, type Tx } from "../../platform/db";
 import { badInput } from "../../platform/errors";
 import { recordAudit } from "../audit/audit.service";
 import { DatasetEntity } from "../datasets/dataset.entity";
@@ -108,11 +108,15 @@ export async function upsertOnline(db: Db, featureSetId: string, ndjsonFile: str
   return written;
 }
 
+/** What a client may ask the online store for in one request (GraphQL and REST); serving's own lookups are bounded by its row limit. */
+export const MAX_ONLINE_KEYS = 1000;
+
+/** The latest values of each key, in the order asked (null for a key not in the store). */
 export async function onlineFeatures(db: Db, featureSetId: string, keys: string[]): Promise<{ key: string; values: Record<string, unknown> | null; eventTime: Date | null }[]> {
-  if (keys.length > 1000) throw badInput("at most 1000 keys per request");
-  const rows = await sql<{ entity_key: string; values: Record<string, unknown>; event_time: Date | null }>(
+  const rows = await preparedRead<{ entity_key: string; values: Record<string, unknown>; event_time: Date | null }>(
     db,
-    `SELECT entity_key, "values", event_time FROM online_features WHERE feature_set_id = $1 AND entity_key = ANY($2)`,
+    "ouro_online_features",
+    `SELECT entity_key, "values", event_time FROM online_features WHERE feature_set_id = $1 AND entity_key = ANY($2::text[])`,
     [featureSetId, keys],
   );
   const byKey = new Map(rows.map((r) => [r.entity_key, r]));

@@ -1,11 +1,10 @@
 import express, { type Request, type Response } from "express";
 import { badInput, unauthenticated } from "../../platform/errors";
 import type { AppServices } from "../../platform/graphql/context";
-import { onlineFeatures } from "./feature-set.service";
+import { MAX_ONLINE_KEYS, onlineFeatures } from "./feature-set.service";
 import { requireOnlineAccess } from "./online-access";
 
-/** As the GraphQL field: at most this many keys per request, each a short string. */
-const MAX_KEYS = 1000;
+/** Keys are short strings. */
 const MAX_KEY_LENGTH = 1000;
 
 /**
@@ -49,7 +48,7 @@ export function onlineFeaturesRoutes(app: AppServices, requireToken: express.Req
 function checkKeys(raw: unknown): string[] {
   const keys = typeof raw === "string" ? [raw] : raw;
   if (!Array.isArray(keys) || keys.length === 0) throw badInput("give the entity keys: ?key=…&key=… (GET) or {\"keys\": [\"…\"]} (POST)");
-  if (keys.length > MAX_KEYS) throw badInput(`at most ${MAX_KEYS} keys per request`);
+  if (keys.length > MAX_ONLINE_KEYS) throw badInput(`at most ${MAX_ONLINE_KEYS} keys per request`);
   for (const key of keys) {
     if (typeof key !== "string") throw badInput("every key must be a string");
     if (key.length > MAX_KEY_LENGTH) throw badInput(`a key is longer than ${MAX_KEY_LENGTH} characters`);

@@ -12,6 +12,7 @@ import { badInput, OuroError } from "../../../platform/errors";
 import type { Logger } from "../../../platform/logger";
 import { DeploymentEntity } from "../deployment.entity";
 import { DEPLOYMENT_CHANGED_TOPIC, graphOf, resolveEndpoint, trafficOf } from "../deployment.service";
+import { onlineFeatures } from "../../features/feature-set.service";
 import { checkCompatible, compileRoute, CompiledEndpoint, type CompiledRoute, type RowAnswer } from "./endpoint";
 import { PredictionLog, type LoggedPrediction } from "./prediction-log";
 import type { KernelName } from "./kernel";
@@ -296,12 +297,8 @@ export class Serving {
     const { featureSetId, entityColumn, features } = ep.graph.enrich!;
     const keys = [...new Set(rows.map((r) => r?.[entityColumn]).filter((k) => k !== undefined && k !== null).map(String))];
     if (keys.length === 0) return rows;
-    const found = await sql<{ entity_key: string; values: Record<string, unknown> }>(
-      this.deps.db,
-      `SELECT entity_key, "values" FROM online_features WHERE feature_set_id = $1 AND entity_key = ANY($2::text[])`,
-      [featureSetId, keys],
-    );
-    const byKey = new Map(found.map((f) => [f.entity_key, f.values]));
+    const found = await onlineFeatures(this.deps.db, featureSetId, keys);
+    const byKey = new Map(found.map((f) => [f.key, f.values]));
     const inputs = new Set(ep.routes.flatMap((r) => r.inputs.map((f) => f.name)));
     return rows.map((row) => {
       const values = row && byKey.get(String(row[entityColumn]));
