@@ -4,6 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProject, newUserToken, startTestOuro, take, type TestOuro, waitForJob } from "./helpers/ouro";
 import { spawnOuro } from "./helpers/process";
+import { runningServing } from "../server/src/domains/deployments/serving/registry";
 
 const DATA = path.resolve(__dirname, "../node_modules/vega-datasets/data");
 
@@ -299,6 +300,51 @@ describe("serving: deployments, predict, traffic and the prediction log", () => 
     await mutate(`mutation($id: ID!) { setDeploymentStatus(id: $id, active: true) { status } }`, { id: deploymentId });
     await waitFor(async () => (await predict("penguins", features(penguins[0]))).status === 200);
   }, 30_000);
+
+  it("a model that throws while scoring fails only the requests routed to it: 500 naming the version, nothing logged for them, the other route keeps answering", async () => {
+    const d = await mutate(DEPLOY, { i: { projectId, name: "flaky", routes: [{ name: "steady", modelVersionIds: [v1], weight: 1 }, { name: "crashing", modelVersionIds: [v2], weight: 1 }] } });
+    await predictOk("flaky", features(penguins[0])); // loads both versions
+    const engine = runningServing(t.app)!;
+    const servable = engine.loadedServables().find((s) => s.versionId === v2)!;
+    const score = servable.score;
+    // The fault: v2's network throws inside scoring, as a backend out of memory would.
+    servable.score = () => {
+      throw new Error("simulated crash inside the model (secret internals)");
+    };
+    let ok = 0;
+    let failed = 0;
+    try {
+      for (let i = 0; i < 40; i++) {
+        const res = await predict("flaky", features(penguins[i % penguins.length]));
+        const body = (await res.json()) as any;
+        if (res.status === 200) {
+          expect(body.predictions[0].route).toBe("steady");
+          ok++;
+        } else {
+          expect(res.status).toBe(500);
+          expect(body.errors[0].extensions.code).toBe("INTERNAL");
+          expect(body.errors[0].message).toMatch(/^model \S+ v\d+ failed while scoring/);
+          expect(body.errors[0].extensions.details.modelVersionId).toBe(v2);
+          expect(JSON.stringify(body)).not.toContain("secret internals");
+          failed++;
+        }
+      }
+    } finally {
+      servable.score = score;
+    }
+    // Weighted 50/50: both happen (all 40 one way has probability 2^-39).
+    expect(ok).toBeGreaterThan(0);
+    expect(failed).toBeGreaterThan(0);
+    expect(engine.modelFailures.get(v2)).toBeGreaterThanOrEqual(failed);
+    // Only the answered requests are in the prediction log, all from v1.
+    await engine.log.drain();
+    const logged = await t.app.db.query("SELECT model_version_id, count(*)::int AS n FROM prediction_log WHERE deployment_id = $1 GROUP BY 1", [d.id]);
+    expect(logged).toEqual([{ model_version_id: v1, n: ok + 1 }]);
+    const metrics = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${t.adminToken}` } })).text();
+    expect(metrics).toMatch(new RegExp(`ouro_serving_model_failures_total\\{model_version_id="${v2}"\\} ${engine.modelFailures.get(v2)}`));
+    // The model back to health: every request answers again.
+    for (let i = 0; i < 10; i++) expect((await predict("flaky", features(penguins[i]))).status).toBe(200);
+  }, 60_000);
 
   it("runs stateless `ouro serve` replicas that warm from the registry and follow traffic changes", async () => {
     const d = await mutate(DEPLOY, { i: { projectId, name: "replicated", modelVersionId: v1 } });

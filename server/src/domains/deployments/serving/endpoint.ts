@@ -65,7 +65,7 @@ export class CompiledEndpoint {
         for (const m of r.members) {
           if (this.batchers.has(m.versionId)) continue;
           const outWidth = m.signature.task === "multiclass" ? m.signature.classes!.length : 1;
-          this.batchers.set(m.versionId, new MicroBatcher((x, n) => m.score(x, n), m.features.length, outWidth, { ...graph.microBatch, maxQueuedRows }));
+          this.batchers.set(m.versionId, new MicroBatcher((x, n) => scoreModel(m, x, n), m.features.length, outWidth, { ...graph.microBatch, maxQueuedRows }));
         }
       }
     }
@@ -108,7 +108,7 @@ export class CompiledEndpoint {
   score(route: CompiledRoute, rows: Record<string, unknown>[], indexes: number[]): RowAnswer[] | Promise<RowAnswer[]> {
     if (route.members.length === 1 && !this.batchers.has(route.members[0].versionId)) {
       const m = route.members[0];
-      return answers(m, m.score(this.features(m, rows, indexes), indexes.length), indexes.length, this.graph.threshold);
+      return answers(m, scoreModel(m, this.features(m, rows, indexes), indexes.length), indexes.length, this.graph.threshold);
     }
     return Promise.all(route.members.map((m) => this.scoreMember(m, rows, indexes))).then((perMember) => (perMember.length === 1 ? perMember[0] : combine(route, perMember, this.graph.threshold)));
   }
@@ -116,7 +116,7 @@ export class CompiledEndpoint {
   private async scoreMember(m: Servable, rows: Record<string, unknown>[], indexes: number[]): Promise<RowAnswer[]> {
     const x = this.features(m, rows, indexes);
     const batcher = this.batchers.get(m.versionId);
-    const out = batcher ? await batcher.submit(x, indexes.length) : m.score(x, indexes.length);
+    const out = batcher ? await batcher.submit(x, indexes.length) : scoreModel(m, x, indexes.length);
     return answers(m, out, indexes.length, this.graph.threshold);
   }
 
@@ -227,4 +227,26 @@ export function compileRoute(route: Route, members: Servable[]): CompiledRoute {
   const inputs = new Map<string, Servable["inputs"][number]>();
   for (const m of members) for (const f of m.inputs) if (!inputs.has(f.name)) inputs.set(f.name, f);
   return { route, members, inputs: [...inputs.values()], inputNames: new Set(inputs.keys()) };
+}
+
+/**
+ * A model that throws while scoring (a backend out of memory, a corrupt weight the loader
+ * accepted): the request fails with an error naming the model version, never its internals;
+ * the serving engine logs the cause with the request id and counts it per version.
+ */
+export class ModelFailure extends OuroError {
+  constructor(
+    readonly servable: Pick<Servable, "versionId" | "model" | "version">,
+    readonly reason: unknown,
+  ) {
+    super("INTERNAL", `model ${servable.model} v${servable.version} failed while scoring; the error is logged with this request's id`, { modelVersionId: servable.versionId });
+  }
+}
+
+function scoreModel(m: Servable, x: Float32Array, rows: number): Float32Array {
+  try {
+    return m.score(x, rows);
+  } catch (err) {
+    throw new ModelFailure(m, err);
+  }
 }

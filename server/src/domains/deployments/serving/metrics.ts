@@ -28,6 +28,16 @@ export function addServingGauges(registry: Registry, app: AppServices): void {
       for (const s of engine()?.loadedServables() ?? []) this.set({ model_version_id: s.versionId, model: s.model, version: String(s.version), kernel: s.kernel }, 1);
     },
   });
+  new Gauge({
+    name: "ouro_serving_model_failures_total",
+    help: "Predict requests that failed because the model threw while scoring (500, logged with the request id), by model version",
+    labelNames: ["model_version_id"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [versionId, n] of engine()?.modelFailures ?? []) this.set({ model_version_id: versionId }, n);
+    },
+  });
   const counter = (name: string, help: string, read: () => number) =>
     new Gauge({
       name,

@@ -13,7 +13,7 @@ import type { Logger } from "../../../platform/logger";
 import { DeploymentEntity } from "../deployment.entity";
 import { DEPLOYMENT_CHANGED_TOPIC, graphOf, resolveEndpoint, trafficOf } from "../deployment.service";
 import { onlineFeatures } from "../../features/feature-set.service";
-import { checkCompatible, compileRoute, CompiledEndpoint, type CompiledRoute, type RowAnswer } from "./endpoint";
+import { checkCompatible, compileRoute, CompiledEndpoint, ModelFailure, type CompiledRoute, type RowAnswer } from "./endpoint";
 import { PredictionLog, type LoggedPrediction } from "./prediction-log";
 import type { KernelName } from "./kernel";
 import { loadServable, ServableCache, type Servable } from "./servable";
@@ -68,6 +68,8 @@ export class Serving {
   private inFlight = 0;
   private unsubscribe: (() => void)[] = [];
   readonly counters = { requests: 0, rows: 0, rejected: 0, shadowFailures: 0 };
+  /** Requests failed because a model threw while scoring, by model version (ModelFailure). */
+  readonly modelFailures = new Map<string, number>();
 
   constructor(
     private readonly deps: { db: Db; bus: Bus; artifacts: ArtifactStore; logger: Logger; databaseUrl: string; config: Config },
@@ -271,6 +273,13 @@ export class Serving {
       this.counters.rows += rows.length;
       if (ep.shadow.length) setImmediate(() => void this.runShadows(ep, enriched, rows, ids));
       return { requestId, deploymentId: ep.id, revision: ep.revision, predictions };
+    } catch (err) {
+      if (err instanceof ModelFailure) {
+        const versionId = err.servable.versionId;
+        this.modelFailures.set(versionId, (this.modelFailures.get(versionId) ?? 0) + 1);
+        this.deps.logger.error({ requestId, deploymentId, modelVersionId: versionId, err: err.reason }, "a model failed while scoring");
+      }
+      throw err;
     } finally {
       this.inFlight -= 1;
     }
