@@ -131,6 +131,54 @@ describe("recipes through the API", () => {
     expect((await fitted(failing.data.createRecipe.id)).fitted).toBeNull();
   }, 120_000);
 
+  it("joins flights-3m (3M rows) with airports.csv as reference data in one fit + apply job: the groups match polars by hand, lineage names both inputs, another project's version is refused", async () => {
+    const ingest = (dataset: string, file: string) => run(`mutation($i: IngestDatasetInput!) { ingestDataset(input: $i) { id } }`, { i: { projectId, dataset, source: { path: path.join(DATA, file) } } });
+    const flights = (await ingest("flights", "flights-3m.parquet")).result.versionId;
+    const airports = (await ingest("airports", "airports.csv")).result.versionId;
+    const steps = [
+      { op: "join", with: airports, on: { left: "origin", right: "iata" }, columns: ["state"] },
+      { op: "dateParts", column: "date", parts: ["month"] },
+      { op: "fillNull", columns: ["state"], strategy: "constant", value: "unknown" },
+      { op: "fillNull", columns: ["delay"], strategy: "mean" },
+      { op: "oneHot", column: "state", maxCategories: 100, dropOriginal: false },
+      { op: "groupBy", by: ["state", "date_month"], aggs: [{ column: "delay", fn: "count", as: "flights" }, { column: "delay", fn: "mean" }, { column: "state_CA", fn: "max" }] },
+    ];
+    const created = await t.gql(`mutation($p: ID!, $s: [JSONObject!]!) { createRecipe(projectId: $p, name: "flights by state", steps: $s) { id } }`, { p: projectId, s: steps });
+    const job = await run(`mutation($r: ID!, $v: ID!) { fitRecipe(recipeId: $r, versionId: $v, outputDataset: "flights-by-state") { id } }`, { r: created.data.createRecipe.id, v: flights });
+    expect(job.status, job.error).toBe("succeeded");
+    const page = async (offset: number) => (await t.gql(`query($id: ID!, $o: Int!) { datasetVersion(id: $id) { rowCount parentVersionIds preview(offset: $o, limit: 500) { rows } } }`, { id: job.result.versionId, o: offset })).data.datasetVersion;
+    const out = await page(0);
+    out.preview.rows.push(...(await page(500)).preview.rows);
+    expect([...out.parentVersionIds].sort()).toEqual([flights, airports].sort());
+    const lineage = await t.app.db.query("SELECT unnest(parent_version_ids)::text AS p FROM dataset_versions WHERE id = $1", [job.result.versionId]);
+    expect(lineage.map((r: { p: string }) => r.p)).toContain(airports);
+
+    // The same by hand in polars, in this process: join, month, fill, group, count and mean.
+    const pl = (await import("nodejs-polars")).default;
+    const states = pl.readCSV(path.join(DATA, "airports.csv")).select(pl.col("iata").alias("origin"), "state");
+    const raw = pl.readParquet(path.join(DATA, "flights-3m.parquet"), { columns: ["date", "delay", "origin"] });
+    const expected = raw
+      .join(states, { on: "origin", how: "left" })
+      .withColumns(pl.col("state").fillNull(pl.lit("unknown")), pl.col("date").dt.month().alias("date_month"), pl.col("delay").cast(pl.Float64).fillNull(pl.col("delay").cast(pl.Float64).mean()))
+      .groupBy(["state", "date_month"])
+      .agg(pl.len().alias("flights"), pl.col("delay").mean().alias("delay_mean"))
+      .sort(["state", "date_month"]);
+    expect(out.rowCount).toBe(expected.height);
+    const rows = out.preview.rows as { state: string; date_month: number; flights: number; delay_mean: number; state_CA_max: number }[];
+    const want = expected.toRecords() as { state: string; date_month: number; flights: number; delay_mean: number }[];
+    expect(rows.map((r) => [r.state, Number(r.date_month), Number(r.flights)])).toEqual(want.map((r) => [r.state, Number(r.date_month), Number(r.flights)]));
+    rows.forEach((r, i) => expect(r.delay_mean).toBeCloseTo(want[i]!.delay_mean, 9));
+    expect(rows.every((r) => Number(r.state_CA_max) === (r.state === "CA" ? 1 : 0))).toBe(true);
+    expect(rows.reduce((n, r) => n + Number(r.flights), 0)).toBe(3_000_000);
+
+    // Reference data must come from the recipe's own project.
+    const other = await createProject(t, "recipes-other");
+    const foreign = (await run(`mutation($i: IngestDatasetInput!) { ingestDataset(input: $i) { id } }`, { i: { projectId: other, dataset: "airports", source: { path: path.join(DATA, "airports.csv") } } })).result.versionId;
+    const refused = await t.gql(`mutation($p: ID!, $s: [JSONObject!]!) { createRecipe(projectId: $p, name: "foreign join", steps: $s) { id } }`, { p: projectId, s: [{ ...steps[0], with: foreign }] });
+    expect(refused.errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
+    expect(refused.errors?.[0].message).toMatch(/join step: dataset version .* not found in this project/);
+  }, 180_000);
+
   it("rejects a malformed recipe with the step index, and applying an unfitted one", async () => {
     const bad = await t.gql(`mutation($p: ID!, $s: [JSONObject!]!) { createRecipe(projectId: $p, name: "bad", steps: $s) { id } }`, {
       p: projectId,

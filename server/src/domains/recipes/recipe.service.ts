@@ -15,9 +15,14 @@ export async function accessRecipe(db: Db, viewer: Viewer, id: string, role: "vi
   return requireRowAccess(db, viewer, await db.getRepository(RecipeEntity).findOneBy({ id }), "recipe", id, role);
 }
 
+/** The ids of the dataset versions the recipe's join steps read (reference data). */
+export function joinedVersionIds(steps: RecipeStep[]): string[] {
+  return [...new Set(steps.flatMap((s) => (s.op === "join" ? [s.with] : [])))];
+}
+
 /** Dataset versions that join steps read, checked to belong to the recipe's project. */
 export async function referencedVersions(db: Db, projectId: string, steps: RecipeStep[]): Promise<DatasetVersionEntity[]> {
-  const ids = [...new Set(steps.flatMap((s) => (s.op === "join" ? [s.with] : [])))];
+  const ids = joinedVersionIds(steps);
   const found: DatasetVersionEntity[] = [];
   for (const id of ids) {
     const v = /^[0-9a-f-]{36}$/i.test(id) ? await db.getRepository(DatasetVersionEntity).findOneBy({ id, projectId }) : null;

@@ -10,7 +10,7 @@ import { onVersionCreated, registerVersion, versionArtifact } from "../datasets/
 import type { Converted } from "../datasets/ingest.work";
 import type { FittedRecipe, RecipeStep } from "./engine";
 import { RecipeEntity } from "./recipe.entity";
-import { fittedOf, onNewVersionForRecipes, referencedVersions, saveFitted } from "./recipe.service";
+import { fittedOf, joinedVersionIds, onNewVersionForRecipes, referencedVersions, saveFitted } from "./recipe.service";
 
 export const FIT_RECIPE = "recipes.fit";
 export const APPLY_RECIPE = "recipes.apply";
@@ -78,7 +78,8 @@ export function recipeTasks(store: ArtifactStore, config: Config): TaskHandlers 
       rowCount: converted.rowCount,
       source: { kind: "recipe", recipeId: recipe.id, recipe: recipe.name, inputVersionId: version.id },
       tags: [],
-      parentVersionIds: [version.id, ...(fittedOnVersionId && fittedOnVersionId !== version.id ? [fittedOnVersionId] : [])],
+      // What the output derives from: its input, the version the recipe was fitted on, and the reference data it joined.
+      parentVersionIds: [...new Set([version.id, ...(fittedOnVersionId ? [fittedOnVersionId] : []), ...joinedVersionIds(recipe.steps as RecipeStep[])])],
       recipeId: recipe.id,
     });
     return { versionId: created.id, version: created.version, created: isNew, rowCount: converted.rowCount };
