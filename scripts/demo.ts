@@ -2,7 +2,8 @@
  * `npm run demo`: seeds a demo project into a running Ouro through the TypeScript SDK, so a new
  * user sees the lifecycle populated: two datasets with profiles, a fitted recipe, training runs
  * with metric curves, a registered model with a `production` alias, and a deployment with
- * predictions and their labels. It starts nothing itself.
+ * predictions and their labels; and 3 million flights joined with airports as reference data,
+ * aggregated by state and month. It starts nothing itself.
  *
  *   OURO_TOKEN=ouro_... npm run demo            # OURO_URL defaults to http://127.0.0.1:4000/graphql
  *   OURO_DEMO_PROJECT=my-demo npm run demo      # another project name (default "demo")
@@ -24,6 +25,7 @@ export interface DemoSummary {
   runs: { id: string; name: string; model: string; metrics: Record<string, number> }[];
   model: { id: string; name: string; versionId: string; version: number; alias: string };
   deployment: { id: string; name: string; endpoint: string; predictions: number; labels: number };
+  flights: { versionId: string; airportsVersionId: string; recipeId: string; outputVersionId: string; groups: number };
 }
 
 /** Seeds (or tops up) the demo project; `log` gets one line per step. */
@@ -48,6 +50,7 @@ export async function seedDemo(ouro: OuroClient, options: { project?: string; lo
     log(`dataset ${name}: version ${version.version}, ${version.rowCount} rows${created ? "" : " (already there)"}, profiled`);
   }
   const penguins = datasets[0]!;
+  const flights = await flightsByState(ouro, projectId, log);
 
   // A recipe fitted on penguins: the same steps run in training and in serving.
   const recipes = await ouro.recipes.list(projectId, { first: 100 });
@@ -121,7 +124,37 @@ export async function seedDemo(ouro: OuroClient, options: { project?: string; lo
     runs,
     model: { id: version.modelId, name: modelName, versionId: version.id, version: version.version, alias: "production" },
     deployment: { id: deployment.id, name: deployment.name, endpoint: deployment.endpoint, predictions: answer.predictions.length, labels },
+    flights,
   };
+}
+
+/**
+ * Data preparation at scale: flights-3m.parquet (3 million flights) joined with airports.csv
+ * as reference data, hour and month derived, nulls filled, states one-hot encoded and the
+ * whole aggregated by (state, month) — fitted and applied in one job.
+ */
+async function flightsByState(ouro: OuroClient, projectId: string, log: (line: string) => void): Promise<DemoSummary["flights"]> {
+  const upload = async (dataset: string, file: string) => (await (await uploadPath(ouro, path.join(DATA, file), { projectId, dataset })).result()).versionId;
+  const versionId = await upload("flights", "flights-3m.parquet");
+  const airportsVersionId = await upload("airports", "airports.csv");
+  const name = "flights-by-state";
+  const existing = (await ouro.recipes.list(projectId, { first: 100 })).nodes.find((r) => r.name === name);
+  const recipe =
+    existing ??
+    (await ouro.recipes.create(projectId, name, [
+      { op: "join", with: airportsVersionId, on: { left: "origin", right: "iata" }, columns: ["state"] },
+      { op: "dateParts", column: "date", parts: ["month", "hour"] },
+      { op: "fillNull", columns: ["state"], strategy: "constant", value: "unknown" },
+      { op: "fillNull", columns: ["delay"], strategy: "mean" },
+      { op: "oneHot", column: "state", maxCategories: 60, dropOriginal: false },
+      { op: "groupBy", by: ["state", "date_month"], aggs: [{ column: "delay", fn: "count", as: "flights" }, { column: "delay", fn: "mean" }, { column: "date_hour", fn: "mean" }, { column: "state_CA", fn: "max" }] },
+    ]));
+  // Fitting and applying in one job is idempotent by content: a rerun lands on the same version.
+  const started = Date.now();
+  const fit = await (await ouro.recipes.fit(recipe.id, versionId, { outputDataset: name })).result();
+  const output = await ouro.datasets.version(fit.versionId as string);
+  log(`recipe ${name}: 3,000,000 flights joined with airports → ${output.rowCount} (state, month) rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { versionId, airportsVersionId, recipeId: recipe.id, outputVersionId: output.id, groups: output.rowCount };
 }
 
 function formatMetrics(metrics: Record<string, number>): string {

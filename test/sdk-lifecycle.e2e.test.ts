@@ -342,6 +342,12 @@ describe("the SDK through the lifecycle", () => {
     expect(stats.labelled).toBe(first.deployment.labels);
     expect(first.deployment.labels).toBe(first.deployment.predictions);
     expect(lines.some((l) => l.includes("is production"))).toBe(true);
+    // 3M flights joined with airports: one row per (state, month), derived from both inputs.
+    const byState = await ouro.datasets.version(first.flights.outputVersionId);
+    const groups = await ouro.datasets.preview(first.flights.outputVersionId, { limit: 500, offset: 0 });
+    expect(groups.rows).toHaveLength(first.flights.groups);
+    expect(groups.rows.reduce((n, r) => n + Number(r.flights), 0)).toBe(3_000_000);
+    expect([...byState.parentVersionIds].sort()).toEqual([first.flights.versionId, first.flights.airportsVersionId].sort());
 
     const second = await seedDemo(ouro, { project: "demo-seed" });
     expect(second.project.id).toBe(first.project.id);
@@ -349,6 +355,7 @@ describe("the SDK through the lifecycle", () => {
     expect(second.runs.map((r) => r.id)).toEqual(first.runs.map((r) => r.id));
     expect(second.model.versionId).toBe(first.model.versionId);
     expect(second.deployment.id).toBe(first.deployment.id);
+    expect(second.flights.outputVersionId).toBe(first.flights.outputVersionId);
     expect((await ouro.runs.list(first.project.id, { experiment: "penguins-species" })).totalCount).toBe(2);
     expect((await ouro.models.get(first.model.id)).versions).toHaveLength(1);
   }, 300_000);
