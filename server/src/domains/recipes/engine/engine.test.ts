@@ -9,6 +9,7 @@ import { fitAndApply, fitRecipe } from "./fit";
 import type { FittedRecipe } from "./fitted";
 import { toRows } from "./polars-types";
 import { parseSteps } from "./steps";
+import { bucketOf } from "./text";
 
 const DATA = path.resolve("node_modules/vega-datasets/data");
 const penguins = (): DataFrame => pl.DataFrame(JSON.parse(readFileSync(path.join(DATA, "penguins.json"), "utf8")));
@@ -357,6 +358,39 @@ describe("aggregations (checked by hand on a crafted frame)", () => {
       ["b", "2024-01-01T00:00:00.000Z", 5, 1],
       ["b", "2024-01-03T00:00:00.000Z", 0, 0], // only its own null amount in the window
     ]);
+  });
+});
+
+describe("steps checked value by value on crafted frames", () => {
+  it("select keeps the listed columns in the listed order, on both paths", () => {
+    const frame = pl.DataFrame({ a: [1, 2], b: ["x", "y"], c: [true, false] });
+    const fitted = fit(frame, [{ op: "select", columns: ["c", "a"] }]);
+    expect(applyBatch(frame, fitted).columns).toEqual(["c", "a"]);
+    expect(applyRow({ a: 1, b: "x", c: true }, fitted)).toEqual({ c: true, a: 1 });
+  });
+
+  it("fillNull forward carries the last value down in batch, leaves leading nulls, and is refused for a single row", () => {
+    const frame = pl.DataFrame({ t: [1, 2, 3, 4, 5], v: [null, 1.5, null, null, 4] });
+    const fitted = fit(frame, [{ op: "fillNull", columns: ["v"], strategy: "forward" }]);
+    expect(toRows(applyBatch(frame, fitted)).map((r) => r.v)).toEqual([null, 1.5, 1.5, 1.5, 4]);
+    expect(fitted.rowApplicable).toBe(false);
+    expect(errorOf(() => applyRow({ t: 1, v: null }, fitted)).message).toContain("step 0 (fillNull)");
+  });
+
+  it("textHash with tfidf gives term counts times ln((1 + n) / (1 + df)) + 1, unnormalised, on both paths", () => {
+    const docs = pl.DataFrame({ text: ["red fox, red!", "Blue fox", "red"] });
+    const fitted = fit(docs, [{ op: "textHash", column: "text", buckets: 16, tfidf: true, prefix: "h_" }]);
+    const bucket = (token: string) => `h_${bucketOf(token, 16)}`;
+    expect(new Set(["red", "fox", "blue", "purple"].map(bucket)).size).toBe(4); // no collisions among the words used
+    const idf = (df: number) => Math.log(4 / (1 + df)) + 1; // 3 documents
+    const rows = toRows(applyBatch(docs, fitted));
+    // "red" is in 2 documents, "fox" in 2, "blue" in 1.
+    expect([rows[0]![bucket("red")], rows[0]![bucket("fox")], rows[0]![bucket("blue")]]).toEqual([2 * idf(2), idf(2), 0]);
+    expect(rows[1]![bucket("blue")]).toBeCloseTo(idf(1), 12);
+    expect(rows[2]![bucket("red")]).toBeCloseTo(idf(2), 12);
+    for (let i = 0; i < 3; i++) expect(applyRow({ text: docs.getColumn("text").get(i) }, fitted)).toEqual(rows[i]);
+    // A word never seen in training lands in its bucket with that bucket's IDF (here: none seen, so df = 0).
+    expect(applyRow({ text: "purple" }, fitted)![bucket("purple")]).toBeCloseTo(idf(0), 12);
   });
 });
 

@@ -75,7 +75,17 @@ const { _DataFrame: wrapNative } = require("nodejs-polars/bin/dataframe") as { _
 /** A frame's schema; for a lazy query, from the plan run on zero input rows. */
 export function schemaOf(frame: DataFrame | LazyDataFrame): Schema {
   const df = isLazy(frame) ? wrapNative((frame as LazyDataFrame & { _ldf: { fetchSync(n: number): unknown } })._ldf.fetchSync(0)) : frame;
-  return new Map(df.getColumns().map((s) => [s.name, s.dtype]));
+  return namedTypes(df);
+}
+
+/**
+ * Column names beside their types, read in one call each: going through `getColumns()` (or
+ * polars' own `schema` getter, which does) wraps every column in a Series, about a
+ * millisecond each, which a text hash's thousands of bucket columns turn into seconds.
+ */
+function namedTypes(df: DataFrame): Schema {
+  const types = df.dtypes;
+  return new Map(df.columns.map((name, i) => [name, types[i] as DataType]));
 }
 
 export const isLazy = (frame: DataFrame | LazyDataFrame): frame is LazyDataFrame =>
@@ -104,15 +114,11 @@ export function withCanonical(df: DataFrame, names: readonly string[]): DataFram
 }
 
 export function fieldsOf(df: DataFrame): Field[] {
-  return df.getColumns().map((series) => ({
-    name: series.name,
-    dtype: dtypeOf(series.dtype),
-    nullable: series.nullCount() > 0,
-  }));
+  const nulls = df.width > 0 ? (df.nullCount().row(0) as (number | bigint)[]) : [];
+  return [...namedTypes(df)].map(([name, type], i) => ({ name, dtype: dtypeOf(type), nullable: Number(nulls[i]) > 0 }));
 }
 
-export const columnTypes = (df: DataFrame): Map<string, Dtype> =>
-  new Map(df.getColumns().map((series) => [series.name, dtypeOf(series.dtype)]));
+export const columnTypes = (df: DataFrame): Map<string, Dtype> => typesOf(namedTypes(df));
 
 /** Every column in its canonical physical type (Int32 → Int64, Categorical → String, ...). */
 export function normalizeFrame(df: DataFrame): DataFrame {
