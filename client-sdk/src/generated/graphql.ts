@@ -218,11 +218,18 @@ export type ExpectationKind =
   | 'rowCount'
   | 'unique';
 
+/** How to read the file. Every field but format has a default. */
 export type FormatInput = {
+  /** csv and tsv only: one ASCII character (default "," for csv, a tab for tsv). */
   delimiter?: string | null | undefined;
+  /** Text formats only. Supported: utf8 (the default) and latin1 (read as Windows-1252, which includes ISO-8859-1); convert a file in any other encoding to UTF-8 first. */
   encoding?: TextEncoding | null | undefined;
   format: DataFormat;
+  /** csv and tsv only: whether the first line names the columns (default true). */
   header?: boolean | null | undefined;
+  /** Rows read to guess each column's type, from 0 to 10000000. Raise it when a column changes type after the first rows (the error names the column and row). csv/tsv: default 10000; 0 reads every column as text. json/ndjson: default and 0 mean the whole file. */
+  inferSchemaRows?: number | null | undefined;
+  /** csv and tsv only: cell texts that mean a missing value, in every column (at most 100). */
   nullValues?: Array<string> | null | undefined;
 };
 
@@ -495,8 +502,11 @@ export type StartRunInput = {
   tags?: Record<string, unknown> | null | undefined;
 };
 
+/** Text encodings ingestion reads: utf8 and latin1 only. */
 export type TextEncoding =
+  /** Latin-1 as Windows-1252 writes it (ISO-8859-1 plus €, smart quotes and dashes); decoded to UTF-8 before the file is read. */
   | 'latin1'
+  /** UTF-8, the default (a byte-order mark is allowed). */
   | 'utf8';
 
 export type TrainModelInput = {

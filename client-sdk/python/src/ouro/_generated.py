@@ -137,6 +137,7 @@ class Severity(str, Enum):
 
 
 class TextEncoding(str, Enum):
+    'Text encodings ingestion reads: utf8 and latin1 only.'
     latin1 = 'latin1'
     utf8 = 'utf8'
 
@@ -650,12 +651,14 @@ class FeatureSetEdge(OuroModel):
 
 
 class FormatInput(OuroModel):
+    'How to read the file. Every field but format has a default.'
 
-    delimiter: str | None = None
-    encoding: TextEncoding | None = None
+    delimiter: str | None = Field(default=None, description='csv and tsv only: one ASCII character (default "," for csv, a tab for tsv).')
+    encoding: TextEncoding | None = Field(default=None, description='Text formats only. Supported: utf8 (the default) and latin1 (read as Windows-1252, which includes ISO-8859-1); convert a file in any other encoding to UTF-8 first.')
     format: DataFormat
-    header: bool | None = None
-    null_values: list[str] | None = Field(default=None, alias='nullValues')
+    header: bool | None = Field(default=None, description='csv and tsv only: whether the first line names the columns (default true).')
+    infer_schema_rows: int | None = Field(default=None, alias='inferSchemaRows', description="Rows read to guess each column's type, from 0 to 10000000. Raise it when a column changes type after the first rows (the error names the column and row). csv/tsv: default 10000; 0 reads every column as text. json/ndjson: default and 0 mean the whole file.")
+    null_values: list[str] | None = Field(default=None, alias='nullValues', description='csv and tsv only: cell texts that mean a missing value, in every column (at most 100).')
 
 
 class HalvingInput(OuroModel):

@@ -11,10 +11,10 @@ import { DatasetVersionEntity } from "./dataset-version.entity";
 import { DatasetEntity } from "./dataset.entity";
 import { accessDataset, accessVersion, ensureDataset, latestVersion, versionArtifact } from "./dataset.service";
 import { INGEST_DATASET, PROFILE_DATASET, type IngestSource } from "./dataset.tasks";
-import { DatasetConnection, DatasetType, DatasetVersionConnection, DatasetVersionType, DataPreviewType, ExpectationInput, IngestDatasetInput, type IngestSourceInput, type FormatInput } from "./dataset.type";
+import { DatasetConnection, DatasetType, DatasetVersionConnection, DatasetVersionType, DataPreviewType, ExpectationInput, IngestDatasetInput, MAX_INFER_SCHEMA_ROWS, type IngestSourceInput, type FormatInput } from "./dataset.type";
 import { previewParquet } from "./preview";
 import type { Expectation } from "./quality.work";
-import type { FormatSpec } from "./sources/formats";
+import { type FormatSpec, validateFormatSpec } from "./sources/formats";
 
 const asVersion = (v: DatasetVersionEntity): DatasetVersionType => ({ ...v, rowCount: Number(v.rowCount), byteSize: Number(v.byteSize) });
 
@@ -38,17 +38,27 @@ function toSource(s: IngestSourceInput): IngestSource {
   return { kind: "sql", source: q.source, query: q.query };
 }
 
+/**
+ * The reader's spec for a client's format, checked here so that a bad option is refused by
+ * the mutation rather than discovered by the job.
+ */
 function toFormat(f: FormatInput | null | undefined): FormatSpec | null {
   if (!f) return null;
   if (f.delimiter != null && [...f.delimiter].length !== 1) throw badInput("format.delimiter must be one character", { field: "format.delimiter" });
   if (f.nullValues && f.nullValues.length > 100) throw badInput("format.nullValues: at most 100 markers");
-  return {
+  if (f.inferSchemaRows != null && (f.inferSchemaRows < 0 || f.inferSchemaRows > MAX_INFER_SCHEMA_ROWS)) {
+    throw badInput(`format.inferSchemaRows must be from 0 to ${MAX_INFER_SCHEMA_ROWS}`, { field: "format.inferSchemaRows" });
+  }
+  const spec: FormatSpec = {
     format: f.format,
     ...(f.delimiter != null ? { delimiter: f.delimiter } : {}),
     ...(f.header != null ? { header: f.header } : {}),
     ...(f.nullValues ? { nullValues: f.nullValues } : {}),
     ...(f.encoding ? { encoding: f.encoding } : {}),
+    ...(f.inferSchemaRows != null ? { inferSchemaRows: f.inferSchemaRows } : {}),
   };
+  validateFormatSpec(spec);
+  return spec;
 }
 
 export function toExpectation(e: ExpectationInput, i: number): Expectation {

@@ -16,7 +16,14 @@ export enum TextEncodingEnum {
   utf8 = "utf8",
   latin1 = "latin1",
 }
-registerEnumType(TextEncodingEnum, { name: "TextEncoding" });
+registerEnumType(TextEncodingEnum, {
+  name: "TextEncoding",
+  description: "Text encodings ingestion reads: utf8 and latin1 only.",
+  valuesConfig: {
+    utf8: { description: "UTF-8, the default (a byte-order mark is allowed)." },
+    latin1: { description: "Latin-1 as Windows-1252 writes it (ISO-8859-1 plus €, smart quotes and dashes); decoded to UTF-8 before the file is read." },
+  },
+});
 
 export enum ExpectationKindEnum {
   notNull = "notNull",
@@ -87,13 +94,25 @@ export class IngestSourceInput {
   @Field(() => SqlSourceInput, { nullable: true }) sql?: SqlSourceInput | null;
 }
 
-@InputType()
+/** Most rows a client may ask type inference to look at; 0 (all text) covers larger needs. */
+export const MAX_INFER_SCHEMA_ROWS = 10_000_000;
+
+@InputType({ description: "How to read the file. Every field but format has a default." })
 export class FormatInput {
   @Field(() => DataFormatEnum) format: DataFormatEnum;
-  @Field(() => String, { nullable: true }) delimiter?: string | null;
-  @Field(() => Boolean, { nullable: true }) header?: boolean | null;
-  @Field(() => [String], { nullable: true }) nullValues?: string[] | null;
-  @Field(() => TextEncodingEnum, { nullable: true }) encoding?: TextEncodingEnum | null;
+  @Field(() => String, { nullable: true, description: "csv and tsv only: one ASCII character (default \",\" for csv, a tab for tsv)." })
+  delimiter?: string | null;
+  @Field(() => Boolean, { nullable: true, description: "csv and tsv only: whether the first line names the columns (default true)." })
+  header?: boolean | null;
+  @Field(() => [String], { nullable: true, description: "csv and tsv only: cell texts that mean a missing value, in every column (at most 100)." })
+  nullValues?: string[] | null;
+  @Field(() => TextEncodingEnum, { nullable: true, description: "Text formats only. Supported: utf8 (the default) and latin1 (read as Windows-1252, which includes ISO-8859-1); convert a file in any other encoding to UTF-8 first." })
+  encoding?: TextEncodingEnum | null;
+  @Field(() => Int, {
+    nullable: true,
+    description: `Rows read to guess each column's type, from 0 to ${MAX_INFER_SCHEMA_ROWS}. Raise it when a column changes type after the first rows (the error names the column and row). csv/tsv: default 10000; 0 reads every column as text. json/ndjson: default and 0 mean the whole file.`,
+  })
+  inferSchemaRows?: number | null;
 }
 
 @InputType()

@@ -199,7 +199,7 @@ export function validateFormatSpec(spec: FormatSpec): void {
     }
   }
   if (spec.encoding !== undefined && spec.encoding !== "utf8" && spec.encoding !== "latin1") {
-    throw badInput("encoding must be utf8 or latin1", { encoding: spec.encoding });
+    throw badInput("encoding must be utf8 or latin1; convert a file in any other encoding to UTF-8 first", { encoding: spec.encoding });
   }
   if (!textOnly && spec.encoding === "latin1") throw badInput(`encoding applies to text formats only, not ${spec.format}`);
   const delimited = spec.format === "csv" || spec.format === "tsv";
