@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -104,8 +104,16 @@ describe("dataset catalogue", () => {
   });
 
   it("ingests from a server path inside the allowed roots, a URL (following a redirect) and SQL", async () => {
-    const fromPath = await ingest("weather", { path: path.join(DATA, "seattle-weather.csv") });
+    const tagged = await t.gql(INGEST, { i: { projectId, dataset: "weather", source: { path: path.join(DATA, "seattle-weather.csv") }, tags: ["raw", "2012-2015"] } });
+    const fromPath = await finished(tagged.data.ingestDataset.id);
     expect(fromPath.result).toMatchObject({ rowCount: 1461 });
+    // The version records its tags, where it came from, and the stored Parquet's size and hash.
+    const stored = (await t.gql(`query($id: ID!) { datasetVersion(id: $id) { tags source byteSize contentHash } }`, { id: fromPath.result.versionId })).data.datasetVersion;
+    expect(stored.tags).toEqual(["raw", "2012-2015"]);
+    expect(stored.source).toMatchObject({ kind: "path", path: path.join(DATA, "seattle-weather.csv") });
+    const blob = await t.app.artifacts.localPath(stored.contentHash);
+    expect(stored.byteSize).toBe((await stat(blob)).size);
+    expect((await readFile(blob)).subarray(0, 4).toString()).toBe("PAR1");
     const fromUrl = await ingest("weather", { url: `${webUrl}/moved` });
     expect(fromUrl.result).toMatchObject({ versionId: fromPath.result.versionId, created: false }); // same bytes, same version
     const fromSql = await ingest("jobs-table", { sql: { source: "self", query: "SELECT kind, status, progress, created_at FROM jobs" } });

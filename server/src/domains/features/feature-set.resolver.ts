@@ -32,7 +32,10 @@ export class FeatureSetResolver {
     return paginate(qb, "f", first, after);
   }
 
-  @Query(() => [OnlineFeaturesType], { description: "Latest feature values per entity key, from the online store (one row per key asked, in order)." })
+  @Query(() => [OnlineFeaturesType], {
+    description:
+      'Latest feature values per entity key, from the online store (one row per key asked, in order; at most 1000 keys). With several entity keys, a key is the JSON array of their values in entityKeys order, e.g. ["s1","p1"].',
+  })
   async onlineFeatures(@Arg("featureSetId", () => ID) featureSetId: string, @Arg("keys", () => [String]) keys: string[], @Ctx() ctx: Context): Promise<OnlineFeaturesType[]> {
     await requireOnlineAccess(ctx.app, viewerOf(ctx), featureSetId); // cached: see online-access.ts
     if (keys.length > MAX_ONLINE_KEYS) throw badInput(`at most ${MAX_ONLINE_KEYS} keys per request`);
