@@ -5,6 +5,7 @@ import { stopServing } from "../domains/deployments/serving/registry";
 import { featureTasks } from "../domains/features/feature-set.tasks";
 import { eventTasks } from "../domains/events/events.tasks";
 import { startEventStreams } from "../domains/events/nats.worker";
+import { startEventRetention } from "../domains/events/retention";
 import { JobRunner } from "../domains/jobs/job.runner";
 import { labellingTasks } from "../domains/labelling/labelling.tasks";
 import { searchTasks } from "../domains/models/hpo.tasks";
@@ -64,6 +65,8 @@ export async function startWorker(app: Started, metrics: Metrics) {
   const stopRollouts = startRolloutLoop(app.db, app.log, app.config.serving.rolloutCheckMs);
   // Attached NATS JetStream sources: one consumer per source across workers (advisory locks).
   const eventStreams = startEventStreams(app);
+  // Event history older than OURO_EVENTS_RETENTION_DAYS (and no longer needed by any window) is dropped by day.
+  const eventRetention = startEventRetention(app);
   const reaperEvery = Math.max(1000, Math.min(60_000, (app.config.runTimeoutSeconds * 1000) / 4));
   const reaper = setInterval(() => {
     reapSilentRuns(app.db, app.config.runTimeoutSeconds).catch((err) => app.log.warn({ err: (err as Error).message }, "run reaper failed"));
@@ -74,6 +77,7 @@ export async function startWorker(app: Started, metrics: Metrics) {
     async stop() {
       clearInterval(reaper);
       await eventStreams.stop();
+      await eventRetention.stop();
       await stopRollouts();
       stopMonitorScheduler();
       await pipelines.stop();

@@ -98,6 +98,8 @@ const schema = z.object({
   OURO_EVENTS_RETRY_AFTER_SECONDS: int(1, 1),
   /** Minute buckets of event windows one server process keeps in memory per feature set (least recently updated entities dropped beyond it, rebuilt from the history when needed). */
   OURO_EVENTS_CACHE_BUCKETS: int(200_000, 1),
+  /** Days of event history kept: workers drop whole day partitions older than this, never history a feature set's windows still need (domains/events/retention.ts). 0 keeps it forever. */
+  OURO_EVENTS_RETENTION_DAYS: int(0, 0),
   /** Wrong API tokens one client address may present per window before it gets 429 (HTTP) or 4429 (WebSocket). */
   OURO_AUTH_MAX_FAILURES: int(20, 1),
   /** Length of that window (seconds); a blocked client may try again when it ends. */
@@ -174,6 +176,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
       maxBodyBytes: c.OURO_EVENTS_MAX_BODY_BYTES,
       retryAfterSeconds: c.OURO_EVENTS_RETRY_AFTER_SECONDS,
       cacheBuckets: c.OURO_EVENTS_CACHE_BUCKETS,
+      retentionDays: c.OURO_EVENTS_RETENTION_DAYS,
     },
     nats: { servers: parseNatsServers(c.OURO_NATS_URL) },
     monitoring: {

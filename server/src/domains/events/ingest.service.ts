@@ -24,10 +24,14 @@ const MAX_NEW_PARTITIONS = 32;
 const MAX_GROUP_EVENTS = 20_000;
 /** Transactions of one feature set at once per process: they store in parallel, then take turns on the windows. */
 const LANES = 3;
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
-const dayOf = (ms: number) => Math.floor(ms / DAY_MS);
-const partitionName = (day: number) => `events_p${new Date(day * DAY_MS).toISOString().slice(0, 10).replace(/-/g, "")}`;
+/** Days since the epoch (UTC): one history partition per day. */
+export const dayOf = (ms: number) => Math.floor(ms / DAY_MS);
+export const partitionName = (day: number) => `events_p${new Date(day * DAY_MS).toISOString().slice(0, 10).replace(/-/g, "")}`;
+
+/** PostgreSQL's answer to a row whose day partition does not exist (any more). */
+const isMissingPartition = (err: unknown) => (err as { code?: string }).code === "23514" && /no partition of relation/.test((err as Error).message ?? "");
 
 interface Waiting {
   source: EventSourceEntity;
@@ -155,12 +159,21 @@ export class EventIngestor {
     const source = group[0].source;
     // Held from before the window update until the cache has recorded the commit (or been dropped).
     const held: { release: (() => void) | null } = { release: null };
-    try {
-      const { freshIds, entities, watermark, generation } = await this.app.db.transaction(async (tx) => {
+    const apply = () =>
+      this.app.db.transaction(async (tx) => {
         const freshIds = await storeEvents(tx, source, all);
         if (!freshIds.size) return { freshIds, entities: 0, watermark: source.watermark, generation: null };
         held.release = await cache.lock();
         return { freshIds, ...(await updateWindows(tx, source, all.filter((e) => freshIds.has(e.id)), cache)) };
+      });
+    try {
+      const { freshIds, entities, watermark, generation } = await apply().catch(async (err: unknown) => {
+        // The retention pass (retention.ts) dropped a day partition this process had created
+        // before: the events were accepted, so the day is created again and the whole
+        // transaction (rolled back, nothing written) runs once more.
+        if (held.release || !isMissingPartition(err)) throw err;
+        for (const d of new Set(all.map((e) => dayOf(e.t)))) await this.createPartition(d, true);
+        return apply();
       });
       if (generation !== null) cache.generation = generation;
       for (const w of group) {
@@ -192,20 +205,28 @@ export class EventIngestor {
       if (known.get(d) || allowed.has(d)) kept.push(e);
       else rejected.push({ index: e.index, eventId: e.id, reason: `the batch spans more than ${MAX_NEW_PARTITIONS} new days; send older days in another batch` });
     });
-    for (const d of allowed) {
-      const name = partitionName(d);
-      const from = new Date(d * DAY_MS).toISOString();
-      const to = new Date((d + 1) * DAY_MS).toISOString();
-      try {
-        await this.app.db.query(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF events FOR VALUES FROM ('${from}') TO ('${to}')`);
-      } catch (err) {
-        // Another process created it at the same moment: fine.
-        const code = (err as { code?: string }).code;
-        if (code !== "42P07" && code !== "23505") throw err;
-      }
-      this.partitions.add(name);
-    }
+    for (const d of allowed) await this.createPartition(d, false);
     return kept;
+  }
+
+  /**
+   * Creates a day partition unless it exists. `this.partitions` only saves the statement: a
+   * name in it may have been dropped since by the retention pass, which `again` forgets.
+   */
+  private async createPartition(day: number, again: boolean): Promise<void> {
+    const name = partitionName(day);
+    if (again) this.partitions.delete(name);
+    if (this.partitions.has(name)) return;
+    const from = new Date(day * DAY_MS).toISOString();
+    const to = new Date((day + 1) * DAY_MS).toISOString();
+    try {
+      await this.app.db.query(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF events FOR VALUES FROM ('${from}') TO ('${to}')`);
+    } catch (err) {
+      // Another process created it at the same moment: fine.
+      const code = (err as { code?: string }).code;
+      if (code !== "42P07" && code !== "23505") throw err;
+    }
+    this.partitions.add(name);
   }
 }
 
