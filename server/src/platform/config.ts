@@ -202,7 +202,7 @@ function parseSqlSources(json: string): Record<string, string> {
   } catch {
     throw new Error("Invalid configuration:\n  OURO_SQL_SOURCES: not valid JSON");
   }
-  const parsed = z.record(z.string().regex(/^[\w-]{1,64}$/), z.string().url()).safeParse(value);
+  const parsed = z.record(z.string().regex(/^[\w-]{1,64}$/), z.string().regex(/^postgres(ql)?:\/\/\S+$/)).safeParse(value);
   if (!parsed.success) throw new Error("Invalid configuration:\n  OURO_SQL_SOURCES: must map names to postgres:// URLs");
   return parsed.data;
 }
