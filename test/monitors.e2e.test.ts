@@ -221,6 +221,9 @@ describe("monitors and alerts", () => {
     const resumed = (await take<any>(client, `subscription($p: ID!, $a: Cursor) { alertEvents(projectId: $p, after: $a) { state } }`, { p: projectId, a: events[0].cursor }, 2, 15_000)).events;
     expect(resumed.map((e) => e.alertEvents.state)).toEqual(["acknowledged", "resolved"]);
     await client.dispose();
+    // The alert carries its own history, with the stream's cursors (a view follows on from the last).
+    const history = (await t.gql(`query($a: ID!) { alert(id: $a) { history { cursor state actorId } } }`, { a: alertId })).data.alert.history;
+    expect(history).toEqual(events.map((e) => ({ cursor: e.cursor, state: e.state, actorId: e.actorId })));
     // Every state change was sent (acknowledged and resolved too), each signed.
     while (deliveries.length < 4 && Date.now() < deadline + 30_000) await sleep(200);
     expect(deliveries.slice(2).map((d) => JSON.parse(d.body).type).sort()).toEqual(["alert.acknowledged", "alert.resolved"]);

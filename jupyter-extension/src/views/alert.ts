@@ -14,8 +14,9 @@ const STATES = ["firing", "acknowledged", "resolved"] as const;
 
 /**
  * One alert: where it is on firing → acknowledged → resolved, the rule that raised it, the
- * figures it fired on, and its history. The history is the project's alertEvents stream
- * (replayed, then live) kept to this alert's events, so a state change shows without a reload.
+ * figures it fired on, and its history. The history comes with the alert; the project's
+ * alertEvents stream, followed from the last of it, shows a state change without a reload
+ * (and without replaying every alert the project ever had).
  */
 export class AlertView extends OuroPanel {
   private alert: Alert | null = null;
@@ -41,6 +42,7 @@ export class AlertView extends OuroPanel {
     const { alert } = await this.client.request(AlertPanelDocument, { id: this.item.id }, { signal: this.signal });
     if (this.isDisposed || this.gone) return;
     this.alert = alert;
+    this.events.splice(0, this.events.length, ...alert.history);
     this.item.projectId = alert.projectId;
     this.title.label = `Alert ${alert.severity}`;
     this.node.dataset.ouroAlertState = alert.state;
@@ -108,13 +110,14 @@ export class AlertView extends OuroPanel {
     const projectId = this.item.projectId;
     if (!projectId) return;
     const stream = this.client.alerts.events(projectId, {
+      after: this.events.at(-1)?.cursor ?? null,
       signal: this.signal,
       onReconnect: (err) => this.setMessage(`Connection to Ouro lost (${err.message}); reconnecting…`, "error"),
     });
     try {
       for await (const event of stream) {
         this.setMessage("Live", "live");
-        if (event.alertId !== this.item.id) continue;
+        if (event.alertId !== this.item.id || this.events.some((e) => e.cursor === event.cursor)) continue;
         this.events.push(event);
         this.render();
         // The event carries the new state; the alert row carries its timestamps.

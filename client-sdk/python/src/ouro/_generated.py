@@ -148,6 +148,7 @@ class Alert(OuroModel):
     acknowledged_by_id: str | None = Field(default=None, alias='acknowledgedById')
     created_at: datetime = Field(alias='createdAt')
     details: dict[str, Any]
+    history: list[AlertEvent] | None = Field(default=None, description="This alert's state changes, oldest first; follow alertEvents after the last one's cursor for what comes next.")
     id: str
     message: str
     monitor_id: str | None = Field(default=None, alias='monitorId')

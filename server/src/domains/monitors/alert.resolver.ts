@@ -7,7 +7,7 @@ import { requireRole } from "../projects/project.service";
 import type { AlertEventEntity } from "./alert-event.entity";
 import type { AlertRuleEntity } from "./alert-rule.entity";
 import type { AlertEntity } from "./alert.entity";
-import { accessAlert, acknowledgeAlert, alertEventsFeed, alertsQuery, createAlertRule, rulesOf, setAlertRuleEnabled } from "./alert.service";
+import { accessAlert, acknowledgeAlert, alertEventsFeed, alertHistory, alertsQuery, createAlertRule, rulesOf, setAlertRuleEnabled } from "./alert.service";
 import { accessMonitor } from "./monitor.service";
 import {
   AlertConnection, type AlertDirectionEnum, AlertEventType, AlertRuleCreatedType, AlertRuleType, AlertStateEnum, AlertType, CreateAlertRuleInput, MonitorType, type SeverityEnum,
@@ -47,6 +47,11 @@ export class AlertResolver {
     const qb = await alertsQuery(ctx.app.db, viewerOf(ctx), projectId, state ?? null);
     const page = await paginate(qb, "a", first, after);
     return { ...page, nodes: page.nodes.map(asAlert), edges: page.edges.map((e) => ({ ...e, node: asAlert(e.node) })) };
+  }
+
+  @FieldResolver(() => [AlertEventType], { description: "This alert's state changes, oldest first; follow alertEvents after the last one's cursor for what comes next." })
+  async history(@Root() alert: AlertType, @Ctx() ctx: Context): Promise<AlertEventType[]> {
+    return (await alertHistory(ctx.app.db, alert.id)).map(asEvent);
   }
 
   @Query(() => AlertType, { description: "One alert (its project's viewers); NOT_FOUND for other projects' alerts." })

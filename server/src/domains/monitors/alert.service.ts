@@ -180,6 +180,11 @@ export async function rulesOf(db: Db, monitorId: string): Promise<AlertRuleEntit
   return db.getRepository(AlertRuleEntity).find({ where: { monitorId }, order: { createdAt: "ASC" } });
 }
 
+/** One alert's state changes in order (a few per alert; indexed by alert). */
+export function alertHistory(db: Db, alertId: string): Promise<AlertEventEntity[]> {
+  return db.getRepository(AlertEventEntity).find({ where: { alertId }, order: { seq: "ASC" } });
+}
+
 export function alertEventsFeed(db: Db, projectId: string): Feed<AlertEventEntity> {
   return {
     topic: alertTopic(projectId),
