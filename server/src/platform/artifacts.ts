@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -16,7 +16,9 @@ const SHA256 = /^[0-9a-f]{64}$/;
 /**
  * Content-addressed, immutable files. Callers never pass a path: a blob is named by the
  * SHA-256 of its bytes, so there is nothing to traverse and nothing to overwrite. Writes go
- * to a temporary file first and are renamed into place only when complete.
+ * to a temporary file first and are renamed into place only when complete, already read-only:
+ * nothing (short of root) can rewrite a stored blob. Removing one still works, since unlinking
+ * needs write permission on the directory, not on the file.
  */
 export type BlobContent = Readable | Iterable<Buffer | string> | AsyncIterable<Buffer | string>;
 
@@ -56,6 +58,7 @@ export class LocalArtifactStore implements ArtifactStore {
       const sha256 = hash.digest("hex");
       const final = this.pathOf(sha256);
       await mkdir(path.dirname(final), { recursive: true });
+      await chmod(tmp, 0o444); // before the rename, so the blob is never writable under its name
       await rename(tmp, final); // same bytes under the same name: replacing is harmless
       return { sha256, byteSize };
     } catch (err) {

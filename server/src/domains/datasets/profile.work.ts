@@ -9,29 +9,37 @@ export const QUANTILES = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99] as const;
 const HISTOGRAM_BINS = 20;
 const TOP_K = 20;
 
+/** Over the non-null values. */
 export interface NumericSummary {
   min: number | null;
   max: number | null;
   mean: number | null;
+  /** Sample standard deviation (divides by n - 1, as pandas); null for fewer than two values. */
   std: number | null;
+  /** p1, p5, p25, p50, p75, p95, p99, with linear interpolation between values. */
   quantiles: Record<string, number | null>;
   histogram: { edges: number[]; counts: number[] };
 }
 
 export interface CategoricalSummary {
+  /** The most frequent non-null values, most frequent first, at most TOP_K of them. */
   top: { value: string; count: number }[];
+  /** Non-null rows whose value is not in `top`. */
   otherCount: number;
 }
 
 export interface ColumnProfile {
   name: string;
   type: string;
+  /** Non-null values. */
   count: number;
   nulls: number;
   nullFraction: number;
+  /** Distinct non-null values (null is not a value: as pandas' nunique), so never above `count`. */
   distinct: number;
   numeric?: NumericSummary;
   categorical?: CategoricalSummary;
+  /** In characters, not bytes; nulls left out. */
   textLength?: { min: number | null; mean: number | null; max: number | null };
   temporal?: { min: string | null; max: string | null };
 }
@@ -70,9 +78,9 @@ export function histogram(values: pl.Series, min: number | null, max: number | n
 }
 
 function categoricalSummary(s: pl.Series): CategoricalSummary {
-  const counts = s.dropNulls().cast(pl.Utf8).valueCounts(true).toRecords() as Record<string, unknown>[];
-  const name = s.name;
-  const top = counts.slice(0, TOP_K).map((r) => ({ value: String(r[name]), count: Number(r.count) }));
+  // Renamed first: valueCounts refuses a series named "count", the name of its own count column.
+  const counts = s.dropNulls().cast(pl.Utf8).rename("value").valueCounts(true).toRecords() as Record<string, unknown>[];
+  const top = counts.slice(0, TOP_K).map((r) => ({ value: String(r.value), count: Number(r.count) }));
   const otherCount = counts.slice(TOP_K).reduce((a, r) => a + Number(r.count), 0);
   return { top, otherCount };
 }
@@ -87,7 +95,7 @@ export function profileFrame(df: pl.DataFrame, schema: ColumnSchema[]): DatasetP
       count: s.length - nulls,
       nulls,
       nullFraction: s.length ? nulls / s.length : 0,
-      distinct: s.nUnique(),
+      distinct: s.nUnique() - (nulls > 0 ? 1 : 0), // polars counts null as one more value
     };
     if (s.isNumeric()) return { ...base, numeric: numericSummary(s) };
     if (col.type === "Bool") return { ...base, categorical: categoricalSummary(s) };

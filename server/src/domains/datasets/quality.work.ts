@@ -13,7 +13,7 @@ export type Expectation =
 export interface ExpectationResult {
   expectation: Expectation;
   passed: boolean;
-  /** Rows that break it (for rowCount: the row count). */
+  /** Rows that break it (for rowCount, or a missing or non-numeric-for-range column: the row count). */
   failing: number;
   /** Up to five offending values, as text. */
   examples: string[];
@@ -34,6 +34,15 @@ function check(df: pl.DataFrame, e: Expectation): ExpectationResult {
   }
   if (!df.columns.includes(e.column)) {
     return { expectation: e, passed: false, failing: df.height, examples: [], message: `column ${e.column} does not exist` };
+  }
+  // Cast to numbers, text becomes null and nulls never break a range: the check would pass
+  // whatever the data (and Bool or dates would be compared as 0/1 or day counts). A column of
+  // the wrong type fails like a missing one.
+  const series = df.getColumn(e.column);
+  if (e.kind === "range" && !series.isNumeric()) {
+    const type = (series.dtype as unknown as { variant: string }).variant;
+    const what = type === "String" ? "text (String)" : type;
+    return { expectation: e, passed: false, failing: df.height, examples: [], message: `column ${e.column} is ${what}, not numeric: range needs a numeric column` };
   }
   const col = pl.col(e.column);
   let bad: pl.Expr;
