@@ -5,11 +5,11 @@
 import pl, { type DataFrame, type Expr } from "nodejs-polars";
 import { badInput } from "../../../platform/errors";
 import type { Dtype } from "./dtypes";
-import type { Plan } from "./plan";
+import { VALUE, type Plan } from "./plan";
 
 export type RefResolver = (versionId: string) => DataFrame;
 
-/** How often each distinct non-null value occurs: its column, and `count`. */
+/** How often each distinct non-null value occurs: `VALUE` (plan.ts) and `count`. */
 export type ValueCounts = DataFrame;
 
 export class StepContext {
@@ -45,7 +45,7 @@ export class StepContext {
   valueCounts(column: string): ValueCounts {
     let counts = this.counted.get(column);
     if (counts === undefined) {
-      counts = this.plan.lf.select(pl.col(column)).dropNulls().groupBy(column, false).agg(pl.col(column).count().alias("count")).collectSync();
+      counts = this.plan.lf.select(pl.col(column).alias(VALUE)).dropNulls().groupBy(VALUE, false).agg(pl.len().alias("count")).collectSync();
       this.counted.set(column, counts);
     }
     return counts;

@@ -11,8 +11,8 @@ import { exprColumns } from "./expr";
 import { FORMAT_VERSION, isRowApplicable, type FittedOf, type FittedRecipe, type FittedStep } from "./fitted";
 import { CATEGORICAL, StepContext, type RefResolver } from "./fit-context";
 import { learnStep } from "./learn";
-import { CODE, categoryCodes } from "./batch-steps";
-import { GROUP, Plan, codesPerGroup, countPerGroup, foldOneHot, foldable, foldsWhateverTheCategories, planStep, planSteps } from "./plan";
+import { categoryCodes } from "./batch-steps";
+import { GROUP, Plan, VALUE, codesPerGroup, countPerGroup, foldOneHot, foldable, foldsWhateverTheCategories, planStep, planSteps } from "./plan";
 import { dtypeOf, fieldsOf, normalizeExprs } from "./polars-types";
 import type { RecipeStep, StepOf } from "./steps";
 
@@ -102,15 +102,15 @@ function fitOneHotGroupBy(plan: Plan, oneHot: StepOf<"oneHot">, groupBy: StepOf<
   attempt(() => context.column(oneHot.column, CATEGORICAL), at(index, "oneHot"));
   const { grouped, counts } = attempt(() => countPerGroup(plan.lf, checked, oneHot.column, checked.aggs), at(index, "oneHot"));
   // The oneHot's value counts: summed over the groups (in polars: there may be many values).
-  const total = counts.filter(pl.col(oneHot.column).isNotNull()).groupBy(oneHot.column).agg(pl.col("count").sum());
+  const total = counts.filter(pl.col(VALUE).isNotNull()).groupBy(VALUE).agg(pl.col("count").sum());
   const learnedOneHot = attempt(() => learnStep(oneHot, context.knownCounts(oneHot.column, total)), at(index, "oneHot")) as FittedOf<"oneHot">;
   const afterOneHot = planStep(plan, learnedOneHot).plan;
   const learnedGroupBy = attempt(() => learnStep(groupBy, new StepContext(index + 1, "groupBy", afterOneHot, refs)), at(index + 1, "groupBy")) as FittedOf<"groupBy">;
   if (!foldable(learnedOneHot, learnedGroupBy)) throw new Error("internal: a oneHot + groupBy checked as foldable did not fold");
   // The values to category codes as applying maps them, then rows per code per group.
-  const codes = categoryCodes(oneHot.column, plan.types.get(oneHot.column), learnedOneHot.categories, learnedOneHot.categories.length);
-  const byCode = counts.withColumns(codes.alias(CODE)).groupBy([GROUP, CODE]).agg(pl.col("count").sum());
-  const output = attempt(() => foldOneHot(grouped, codesPerGroup(byCode, grouped.height, CODE), learnedOneHot, learnedGroupBy), at(index + 1, "groupBy"));
+  const codes = categoryCodes(VALUE, plan.types.get(oneHot.column), learnedOneHot.categories, learnedOneHot.categories.length);
+  const byCode = counts.select(pl.col(GROUP), codes.alias(VALUE), pl.col("count")).groupBy([GROUP, VALUE]).agg(pl.col("count").sum());
+  const output = attempt(() => foldOneHot(grouped, codesPerGroup(byCode, grouped.height), learnedOneHot, learnedGroupBy), at(index + 1, "groupBy"));
   return { oneHot: learnedOneHot, groupBy: learnedGroupBy, output };
 }
 

@@ -7,6 +7,7 @@ import { exprColumns } from "./expr";
 import { ExprTypeError, inferExprType } from "./expr-types";
 import type { Fill, FittedStep } from "./fitted";
 import { CATEGORICAL, NUMERIC, SCALAR, type StepContext } from "./fit-context";
+import { VALUE } from "./plan";
 import { learnFlattenJson, learnGroupBy, learnJoin, learnRolling, learnTextHash } from "./learn-tables";
 import { toRowValue } from "./polars-types";
 import type { RecipeStep, StepOf } from "./steps";
@@ -156,8 +157,8 @@ function constantFill(ctx: StepContext, column: string, dtype: Dtype, value: Sca
  * compareValues, integers by value, and false before true.
  */
 function byFrequency(ctx: StepContext, column: string, dtype: Dtype, top?: number): Scalar[] {
-  const sorted = ctx.valueCounts(column).sort({ by: ["count", column], descending: [true, false] });
-  return (top === undefined ? sorted : sorted.head(top)).getColumn(column).toArray().map((v) => toRowValue(v, dtype) as Scalar);
+  const sorted = ctx.valueCounts(column).sort({ by: ["count", VALUE], descending: [true, false] });
+  return (top === undefined ? sorted : sorted.head(top)).getColumn(VALUE).toArray().map((v) => toRowValue(v, dtype) as Scalar);
 }
 
 function finiteStats(ctx: StepContext, column: string, names: string[], values: unknown[]): number[] {

@@ -131,6 +131,17 @@ describe("oneHot folded into the groupBy that follows it", () => {
     }
   });
 
+  it("one-hot encodes a column named count, alone and folded into a groupBy", () => {
+    const frame = pl.DataFrame({ g: ["a", "a", "b"], count: ["x", "y", "x"], v: [1, 2, 3] });
+    const alone = fitAndApply(frame, parseSteps([{ op: "oneHot", column: "count" }]), noRefs);
+    expect(alone.fitted.steps[0]).toMatchObject({ categories: ["x", "y"] });
+    expect(toRows(alone.output).map((r) => [r.count_x, r.count_y])).toEqual([[1, 0], [0, 1], [1, 0]]);
+    const steps = parseSteps([{ op: "oneHot", column: "count" }, { op: "groupBy", by: ["g"], aggs: [{ column: "count_x", fn: "sum" }, { column: "v", fn: "sum" }] }]);
+    const { fitted, output } = fitAndApply(frame, steps, noRefs);
+    expectSameFrame(output, stepByStep(frame, fitted));
+    expect(toRows(output)).toEqual([{ g: "a", count_x_sum: 1, v_sum: 3 }, { g: "b", count_x_sum: 1, v_sum: 3 }]);
+  });
+
   it("fitted together, still names the step at fault: a misspelt one-hot column, a mean of text, a key that is not there", () => {
     const oneHot = { op: "oneHot", column: "Island", maxCategories: 2 };
     const fails = (groupBy: Record<string, unknown>) => () => fitAndApply(penguins(), parseSteps([oneHot, { op: "groupBy", ...groupBy }]), noRefs);

@@ -115,14 +115,19 @@ export function foldsWhateverTheCategories(types: Map<string, Dtype>, groupBy: {
 const COUNTS = "__ouro_counts";
 /** In countPerGroup's counts: the group's row number in `grouped`. */
 export const GROUP = "__ouro_group";
+/**
+ * Value counts name the counted values so and their counts `count`, whatever the column is
+ * called (polars refuses to count a column named "count" under its own name).
+ */
+export const VALUE = "__ouro_value";
 
 /**
  * The groupBy's other aggregates (one row per group, unsorted: the folding sorts), and in
  * the same pass how many rows of each group hold each value of `counted`, flat: one row per
- * (group, value) with `GROUP`, the value and `count` (polars' types; nulls included).
+ * (group, value) with `GROUP`, the value as `VALUE` and `count` (nulls included).
  */
 export function countPerGroup(lf: LazyDataFrame, groupBy: FittedOf<"groupBy">, counted: string, aggs: FittedOf<"groupBy">["aggs"]): { grouped: DataFrame; counts: DataFrame } {
-  const grouped = lf.groupBy(groupBy.by, false).agg(...aggs.map(aggExpr), pl.col(counted).valueCounts().alias(COUNTS)).collectSync();
+  const grouped = lf.groupBy(groupBy.by, false).agg(...aggs.map(aggExpr), pl.col(counted).alias(VALUE).valueCounts().alias(COUNTS)).collectSync();
   const counts = grouped.select(COUNTS).withRowIndex(GROUP).explode(COUNTS).unnest(COUNTS);
   return { grouped: grouped.drop(COUNTS), counts };
 }
@@ -133,11 +138,11 @@ export interface GroupCodes {
   rows: number;
 }
 
-/** countPerGroup's counts of a code column, per group of the `groups` it made. */
-export function codesPerGroup(counts: DataFrame, groups: number, code: string): GroupCodes[] {
+/** countPerGroup's counts of category codes (`VALUE`), per group of the `groups` it made. */
+export function codesPerGroup(counts: DataFrame, groups: number): GroupCodes[] {
   const out = Array.from({ length: groups }, (): GroupCodes => ({ byCode: new Map(), rows: 0 }));
   const group = counts.getColumn(GROUP).toArray() as number[];
-  const codes = counts.getColumn(code).toArray() as (number | bigint | null)[];
+  const codes = counts.getColumn(VALUE).toArray() as (number | bigint | null)[];
   const n = counts.getColumn("count").toArray() as (number | bigint)[];
   for (let i = 0; i < group.length; i++) {
     const entry = out[Number(group[i])] as GroupCodes;
@@ -162,7 +167,7 @@ function oneHotGroupBy(plan: Plan, oneHot: FittedOf<"oneHot">, groupBy: FittedOf
   const codes = categoryCodes(oneHot.column, plan.types.get(oneHot.column), oneHot.categories, oneHot.categories.length);
   const others = groupBy.aggs.filter((a) => !made.has(a.column));
   const { grouped, counts } = countPerGroup(plan.lf.withColumns(codes.alias(CODE)), groupBy, CODE, others);
-  return foldOneHot(grouped, codesPerGroup(counts, grouped.height, CODE), oneHot, groupBy);
+  return foldOneHot(grouped, codesPerGroup(counts, grouped.height), oneHot, groupBy);
 }
 
 /**
