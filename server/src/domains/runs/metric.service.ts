@@ -178,10 +178,12 @@ export async function series(db: Db, runId: string, keys: string[] | null, bucke
     rows.push(
       ...(await sql<Row>(
         db,
-        // Each key's step range comes from the counts above, as values: with the range as an
-        // aggregate subquery, PostgreSQL could choose to re-run it for every point (minutes,
-        // hence the statement timeout, for a run of 25,000 points). Points logged since the
-        // counts (past `hi`) are left for the next read, so the answer matches `total`.
+        // Each key's step range comes from the counts above, as values. As an aggregate
+        // subquery joined back to the points, it ran once per point whenever the table's
+        // statistics predated the run (a new run_id is estimated at one row, so the planner
+        // put the points outside a nested loop): 25,000 points hit the 60 s statement timeout.
+        // Points logged since the counts (past `hi`) are left for the next read, so the
+        // answer matches `total`.
         `SELECT p.key, min(p.step)::text AS step, avg(p.value) AS value, min(p.value) AS min, max(p.value) AS max, max(p.recorded_at) AS ts
          FROM metric_points p JOIN unnest($2::text[], $3::bigint[], $4::bigint[]) AS r(key, lo, hi) ON r.key = p.key
          WHERE p.run_id = $1 AND p.step <= r.hi
