@@ -206,7 +206,9 @@ export type ExpectationInput = {
   kind: ExpectationKind;
   max?: number | null | undefined;
   min?: number | null | undefined;
+  /** regex: a pattern each non-null value (as text) must contain a match of. */
   pattern?: string | null | undefined;
+  /** allowedSet: the allowed values as text; a numeric column compares them as numbers ("1" allows 1.0). */
   values?: Array<string> | null | undefined;
 };
 

@@ -582,8 +582,8 @@ class ExpectationInput(OuroModel):
     kind: ExpectationKind
     max: float | None = None
     min: float | None = None
-    pattern: str | None = None
-    values: list[str] | None = None
+    pattern: str | None = Field(default=None, description='regex: a pattern each non-null value (as text) must contain a match of.')
+    values: list[str] | None = Field(default=None, description='allowedSet: the allowed values as text; a numeric column compares them as numbers ("1" allows 1.0).')
 
 
 class Experiment(OuroModel):

@@ -131,6 +131,7 @@ export class ExpectationInput {
   @Field(() => String, { nullable: true }) column?: string | null;
   @Field(() => Float, { nullable: true }) min?: number | null;
   @Field(() => Float, { nullable: true }) max?: number | null;
-  @Field(() => [String], { nullable: true }) values?: string[] | null;
-  @Field(() => String, { nullable: true }) pattern?: string | null;
+  @Field(() => [String], { nullable: true, description: "allowedSet: the allowed values as text; a numeric column compares them as numbers (\"1\" allows 1.0)." })
+  values?: string[] | null;
+  @Field(() => String, { nullable: true, description: "regex: a pattern each non-null value (as text) must contain a match of." }) pattern?: string | null;
 }

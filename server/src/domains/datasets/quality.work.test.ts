@@ -55,12 +55,16 @@ describe("evaluateExpectations on a crafted frame", () => {
     expect(r).toMatchObject({ passed: false, failing: 3, message: "column flag is Bool, not numeric: range needs a numeric column" });
   });
 
-  it("allowedSet: nulls are allowed, an unlisted value fails; numbers compare as their text", () => {
+  it("allowedSet: nulls are allowed, an unlisted value fails; a numeric column compares as numbers", () => {
     passes({ kind: "allowedSet", column: "color", values: ["red", "green", "blue", "purple"] });
     expect(one({ kind: "allowedSet", column: "color", values: ["red", "green", "blue"] })).toMatchObject({ passed: false, failing: 1, examples: ["purple"], message: "1 of 6 rows fail" });
     expect(one({ kind: "allowedSet", column: "color", values: [] })).toMatchObject({ passed: false, failing: 5 });
     passes({ kind: "allowedSet", column: "id", values: ["1", "2", "3", "4", "5", "6"] });
     expect(one({ kind: "allowedSet", column: "id", values: ["1", "2", "3"] })).toMatchObject({ passed: false, failing: 3, examples: ["4", "5", "6"] });
+    // 1.0 and 1 are the same number; text that is not a number allows nothing.
+    passes({ kind: "allowedSet", column: "id", values: ["1.0", "2", "3e0", "4", "5", "6.00"] });
+    passes({ kind: "allowedSet", column: "score", values: ["0.5", "1.5", "2.5", "10", "-1"] });
+    expect(one({ kind: "allowedSet", column: "score", values: ["0.50", "1.5", "2.5", "10.0", "x"] })).toMatchObject({ passed: false, failing: 1, examples: ["-1.0"] });
   });
 
   it("unique: every row of a repeated value fails; repeated nulls do not", () => {

@@ -58,7 +58,11 @@ function check(df: pl.DataFrame, e: Expectation): ExpectationResult {
       break;
     }
     case "allowedSet":
-      bad = col.isNotNull().and(col.cast(pl.Utf8).isIn(e.values).not());
+      // The values arrive as text. A numeric column compares as numbers ("1" allows 1.0 and
+      // 1; text that is not a number allows nothing), anything else as text.
+      bad = series.isNumeric()
+        ? col.isNotNull().and(col.cast(pl.Float64).isIn(e.values.map(Number).filter(Number.isFinite)).not())
+        : col.isNotNull().and(col.cast(pl.Utf8).isIn(e.values).not());
       break;
     case "unique":
       bad = col.isNotNull().and(col.isDuplicated());
