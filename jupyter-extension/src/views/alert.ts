@@ -42,7 +42,11 @@ export class AlertView extends OuroPanel {
     const { alert } = await this.client.request(AlertPanelDocument, { id: this.item.id }, { signal: this.signal });
     if (this.isDisposed || this.gone) return;
     this.alert = alert;
-    this.events.splice(0, this.events.length, ...alert.history);
+    // The history as the server has it, plus live events newer than it (the reload may have
+    // read the history just before one committed).
+    const last = alert.history.at(-1)?.cursor;
+    const newer = this.events.filter((e) => last === undefined || BigInt(e.cursor) > BigInt(last));
+    this.events.splice(0, this.events.length, ...alert.history, ...newer);
     this.item.projectId = alert.projectId;
     this.title.label = `Alert ${alert.severity}`;
     this.node.dataset.ouroAlertState = alert.state;

@@ -65,6 +65,8 @@ describe("evaluateExpectations on a crafted frame", () => {
     passes({ kind: "allowedSet", column: "id", values: ["1.0", "2", "3e0", "4", "5", "6.00"] });
     passes({ kind: "allowedSet", column: "score", values: ["0.5", "1.5", "2.5", "10", "-1"] });
     expect(one({ kind: "allowedSet", column: "score", values: ["0.50", "1.5", "2.5", "10.0", "x"] })).toMatchObject({ passed: false, failing: 1, examples: ["-1.0"] });
+    // Text Number() would read as a number ("" and " " as 0, "0x1" as 1) allows nothing.
+    expect(one({ kind: "allowedSet", column: "id", values: ["", " ", "0x1", "2", "3", "4", "5", "6"] })).toMatchObject({ passed: false, failing: 1, examples: ["1"] });
   });
 
   it("unique: every row of a repeated value fails; repeated nulls do not", () => {

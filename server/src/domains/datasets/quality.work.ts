@@ -26,6 +26,8 @@ export interface QualityReport {
 }
 
 const EXAMPLES = 5;
+/** A number written plainly ("1", "-2.5", "3e2"); not "", " ", "0x10" or "Infinity", which Number() would also read. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 function check(df: pl.DataFrame, e: Expectation): ExpectationResult {
   if (e.kind === "rowCount") {
@@ -61,7 +63,7 @@ function check(df: pl.DataFrame, e: Expectation): ExpectationResult {
       // The values arrive as text. A numeric column compares as numbers ("1" allows 1.0 and
       // 1; text that is not a number allows nothing), anything else as text.
       bad = series.isNumeric()
-        ? col.isNotNull().and(col.cast(pl.Float64).isIn(e.values.map(Number).filter(Number.isFinite)).not())
+        ? col.isNotNull().and(col.cast(pl.Float64).isIn(e.values.filter((v) => DECIMAL.test(v)).map(Number)).not())
         : col.isNotNull().and(col.cast(pl.Utf8).isIn(e.values).not());
       break;
     case "unique":

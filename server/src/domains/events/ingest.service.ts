@@ -31,7 +31,11 @@ export const dayOf = (ms: number) => Math.floor(ms / DAY_MS);
 export const partitionName = (day: number) => `events_p${new Date(day * DAY_MS).toISOString().slice(0, 10).replace(/-/g, "")}`;
 
 /** PostgreSQL's answer to a row whose day partition does not exist (any more). */
-const isMissingPartition = (err: unknown) => (err as { code?: string }).code === "23514" && /no partition of relation/.test((err as Error).message ?? "");
+const isMissingPartition = (err: unknown) => {
+  const e = err as { code?: string; table?: string; message?: string };
+  // By the table PostgreSQL names (messages may be in another language), else by the text.
+  return e.code === "23514" && (e.table === "events" || /no partition of relation/.test(e.message ?? ""));
+};
 
 interface Waiting {
   source: EventSourceEntity;

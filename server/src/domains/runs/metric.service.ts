@@ -182,11 +182,11 @@ export async function series(db: Db, runId: string, keys: string[] | null, bucke
         // subquery joined back to the points, it ran once per point whenever the table's
         // statistics predated the run (a new run_id is estimated at one row, so the planner
         // put the points outside a nested loop): 25,000 points hit the 60 s statement timeout.
-        // Points logged since the counts (past `hi`) are left for the next read, so the
-        // answer matches `total`.
+        // Points logged since the counts outside their range are left for the next read, so
+        // the answer stays within `buckets` (a point logged meanwhile inside it is counted).
         `SELECT p.key, min(p.step)::text AS step, avg(p.value) AS value, min(p.value) AS min, max(p.value) AS max, max(p.recorded_at) AS ts
          FROM metric_points p JOIN unnest($2::text[], $3::bigint[], $4::bigint[]) AS r(key, lo, hi) ON r.key = p.key
-         WHERE p.run_id = $1 AND p.step <= r.hi
+         WHERE p.run_id = $1 AND p.step BETWEEN r.lo AND r.hi
          GROUP BY p.key, width_bucket(p.step, r.lo, r.hi + 1, $5)
          ORDER BY p.key, min(p.step)`,
         [runId, large.map((s) => s.key), large.map((s) => s.first_step), large.map((s) => s.last_step), buckets],

@@ -74,7 +74,7 @@ export function applyTextHash(df: DataFrame, step: StepOf<"textHash">): DataFram
   const long = pl.concat([
     // Every bucket once, in order (so the columns come out in order), and every row once, at 0.
     part(info, pl.lit(-1), pl.lit(0)),
-    part(pl.DataFrame({ [ROW]: Array.from({ length: df.height }, (_, r) => r), [NAME]: new Array<string>(df.height).fill(names[0] as string) }), pl.col(ROW), pl.lit(0)),
+    part(pl.DataFrame([pl.Series(ROW, Array.from({ length: df.height }, (_, r) => r), pl.Int64), pl.Series(NAME, new Array<string>(df.height).fill(names[0] as string), pl.Utf8)]), pl.col(ROW), pl.lit(0)),
     // Same arithmetic as the row path: count × idf, one multiplication (× 1 without tfidf).
     part(counts.join(info, { on: BUCKET, how: "inner" }), pl.col(ROW), pl.col(COUNT).cast(pl.Float64).mul(pl.col(WEIGHT))),
   ]);

@@ -391,6 +391,9 @@ describe("steps checked value by value on crafted frames", () => {
     for (let i = 0; i < 3; i++) expect(applyRow({ text: docs.getColumn("text").get(i) }, fitted)).toEqual(rows[i]);
     // A word never seen in training lands in its bucket with that bucket's IDF (here: none seen, so df = 0).
     expect(applyRow({ text: "purple" }, fitted)![bucket("purple")]).toBeCloseTo(idf(0), 12);
+    // No rows (an empty version, or a filter that keeps none): the bucket columns, empty.
+    const empty = applyBatch(docs.head(0), fitted);
+    expect([empty.height, empty.width]).toEqual([0, 17]);
   });
 });
 
