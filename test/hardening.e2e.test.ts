@@ -109,6 +109,36 @@ describe("hostile requests", () => {
     expect(text).not.toMatch(/at \w+ \(|node_modules|\.ts:\d+/);
   });
 
+  it("reads /graphql bodies itself: a chunked body past the limit, a foreign charset, a form post and a GET query", async () => {
+    const auth = { authorization: `Bearer ${t.adminToken}` };
+    // No content-length: the limit must hold while the body streams in.
+    const pad = "x".repeat(50_000);
+    const chunked = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(`{"query": "{ viewer { id } }", "variables": {"pad": "`));
+        for (let i = 0; i < 6; i++) controller.enqueue(new TextEncoder().encode(pad));
+        controller.enqueue(new TextEncoder().encode(`"}}`));
+        controller.close();
+      },
+    });
+    const streamed = await fetch(t.url, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: chunked, duplex: "half" } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect(((await streamed.json()) as any).errors[0].extensions.code).toBe("PAYLOAD_TOO_LARGE");
+    const latin1 = await fetch(t.url, { method: "POST", headers: { ...auth, "content-type": "application/json; charset=latin1" }, body: JSON.stringify({ query: "{ viewer { id } }" }) });
+    expect(latin1.status).toBe(400);
+    expect(((await latin1.json()) as any).errors[0].extensions.code).toBe("BAD_USER_INPUT");
+    // A form post is what a cross-site page can send without asking: refused (CSRF).
+    const form = await fetch(t.url, { method: "POST", headers: { ...auth, "content-type": "text/plain" }, body: JSON.stringify({ query: "{ viewer { id } }" }) });
+    expect(form.status).toBe(400);
+    expect(await form.text()).toMatch(/Cross-Site Request Forgery/);
+    const get = await fetch(`${t.url}?query=${encodeURIComponent("{ viewer { id } }")}`, { headers: { ...auth, "apollo-require-preflight": "1" } });
+    expect(get.status).toBe(200);
+    expect(((await get.json()) as any).data.viewer.id).toBeTruthy();
+    // The same connection keeps working after the refusals.
+    const after = await fetch(t.url, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ query: "{ viewer { id } }" }) });
+    expect(((await after.json()) as any).data.viewer.id).toBeTruthy();
+  });
+
   it("hides internal errors behind a generic message and a request id", async () => {
     // A value the database rejects in a way we do not translate: a step beyond bigint.
     const r = await t.gql(`mutation($r: ID!) { logMetrics(runId: $r, points: [{ key: "k", value: 1, step: 1e30 }]) { accepted } }`, { r: runId });
