@@ -88,6 +88,36 @@ describe("guessing API tokens", () => {
   });
 });
 
+describe("guessing across several servers on one database", () => {
+  let a: TestOuro;
+  let b: TestOuro;
+  beforeAll(async () => {
+    const env = { OURO_AUTH_MAX_FAILURES: "5", OURO_AUTH_FAILURE_WINDOW_SECONDS: "600" };
+    a = await startTestOuro({ label: "rel-guess-shared", env });
+    b = await startTestOuro({ databaseUrl: a.databaseUrl, env });
+    expect((await b.gql(`{ viewer { id } }`, {}, a.adminToken)).status).toBe(200); // B now knows the token
+  });
+  afterAll(async () => {
+    await b?.stop();
+    await a?.stop();
+  });
+
+  it("counts wrong tokens together: spreading guesses over two servers buys at most one more guess per server", async () => {
+    for (let i = 1; i <= 3; i++) expect((await postFrom(a.url, "127.0.0.4", guess(100 + i), VIEWER)).status, `guess ${i} at A`).toBe(401);
+    for (let i = 4; i <= 5; i++) expect((await postFrom(b.url, "127.0.0.4", guess(100 + i), VIEWER)).status, `guess ${i} at B`).toBe(401);
+    // B saw the shared count reach 5 with its last guess: it refuses the next one unchecked.
+    const atB = await postFrom(b.url, "127.0.0.4", guess(106), VIEWER);
+    expect(atB.status).toBe(429);
+    expect(Number(atB.retryAfter)).toBeGreaterThan(500);
+    // A had counted 3 itself; its next wrong token is checked (401) and teaches it the shared count.
+    expect((await postFrom(a.url, "127.0.0.4", guess(107), VIEWER)).status).toBe(401);
+    expect((await postFrom(a.url, "127.0.0.4", guess(108), VIEWER)).status).toBe(429);
+    // Another address starts from nothing, and a known token still works from the blocked one.
+    expect((await postFrom(a.url, "127.0.0.5", guess(109), VIEWER)).status).toBe(401);
+    expect((await postFrom(b.url, "127.0.0.4", a.adminToken, VIEWER)).status).toBe(200);
+  });
+});
+
 describe("the failed-authentication window", () => {
   it("blocks at the limit, says how long to wait, and forgets the address when the window ends", () => {
     const limiter = new AuthFailureLimiter(3, 10_000);

@@ -177,7 +177,7 @@ export function tokenGuard(app: AppServices) {
         return sendError(res, "RATE_LIMITED", `too many wrong API tokens from this address; try again in ${wait} s`, req.requestId, undefined, wait);
       }
       req.viewer = token ? await authenticate(app.db, token, app.tokens) : null;
-      if (!req.viewer && token) limiter.fail(address);
+      if (!req.viewer && token) await limiter.fail(address);
       if (!req.viewer) return sendError(res, "UNAUTHENTICATED", unauthenticated().message, req.requestId);
       next();
     } catch (err) {

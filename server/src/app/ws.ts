@@ -61,7 +61,7 @@ export function attachWebSocket(server: Server, app: AppServices, schema: GraphQ
           return false;
         }
         const viewer = token ? await authenticate(app.db, token, app.tokens) : null;
-        if (!viewer && token) limiter.fail(address);
+        if (!viewer && token) await limiter.fail(address);
         if (!viewer) return false; // graphql-ws closes with 4403 Forbidden
         ctx.extra.viewer = viewer;
         ctx.extra.operations = new Map();
