@@ -39,6 +39,9 @@ describe("WebSocket limits with the default configuration", () => {
   afterAll(() => t?.stop());
 
   it("1000 subscriptions on one socket: the first 100 run, 900 are refused with RATE_LIMITED, and the socket and server stay usable", async () => {
+    // The server's end of this socket, to watch what it queues for a client that does not read.
+    let serverSide: import("node:net").Socket | undefined;
+    t.http.server.once("upgrade", (_req, socket) => (serverSide = socket as import("node:net").Socket));
     const { ws, messages } = await openSocket(t.wsUrl, t.adminToken);
     for (let i = 0; i < 1000; i++) ws.send(JSON.stringify({ id: `s${i}`, type: "subscribe", payload: { query: AUDIT, variables: { p: projectId } } }));
     for (let i = 0; i < 200 && messages.filter((m) => m.type === "error").length < 900; i++) await sleep(50);
@@ -81,6 +84,9 @@ describe("a subscriber whose client stops reading", () => {
   it("a socket that reads nothing while 200,000 points are logged gets each point exactly once, in order, once it reads again", async () => {
     const run = await t.gql(`mutation($p: ID!) { startRun(input: { projectId: $p, experiment: "slow" }) { id } }`, { p: projectId });
     const runId = run.data.startRun.id;
+    // The server's end of this socket, to watch what it queues for a client that does not read.
+    let serverSide: import("node:net").Socket | undefined;
+    t.http.server.once("upgrade", (_req, socket) => (serverSide = socket as import("node:net").Socket));
     const { ws, messages } = await openSocket(t.wsUrl, t.adminToken);
     ws.send(JSON.stringify({ id: "m", type: "subscribe", payload: { query: `subscription($r: ID!) { runMetrics(runId: $r) { cursor points { key step value } } }`, variables: { r: runId } } }));
     await sleep(200);
@@ -88,6 +94,8 @@ describe("a subscriber whose client stops reading", () => {
     const raw = (ws as unknown as { _socket: import("node:net").Socket })._socket;
     raw.pause();
     const N = 200_000;
+    let mostQueued = 0;
+    const watch = setInterval(() => (mostQueued = Math.max(mostQueued, serverSide?.writableLength ?? 0)), 5);
     for (let from = 0; from < N; from += 10_000) {
       const r = await t.gql(`mutation($r: ID!, $p: [MetricInput!]!) { logMetrics(runId: $r, points: $p) { accepted } }`, {
         r: runId,
@@ -96,6 +104,11 @@ describe("a subscriber whose client stops reading", () => {
       expect(r.data.logMetrics.accepted).toBe(10_000);
     }
     expect((await t.gql(`{ viewer { id } }`)).status).toBe(200); // the server is not stuck behind the slow socket
+    clearInterval(watch);
+    // Pull-based delivery: the server queues at most about one batch for the stalled socket
+    // (the 200,000 points are ~8 MB of JSON), and the live hub's buffer per follower is capped.
+    expect(serverSide).toBeDefined();
+    expect(mostQueued, "bytes queued in the server for the stalled socket").toBeLessThan(1024 * 1024);
     raw.resume();
     const steps = () => messages.filter((m) => m.type === "next").flatMap((m) => m.payload.data.runMetrics.points.map((p: { step: number }) => p.step));
     for (let i = 0; i < 600 && steps().length < N; i++) await sleep(50);
