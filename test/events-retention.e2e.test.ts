@@ -244,4 +244,25 @@ describe("event history retention", () => {
       await worker.stop();
     }
   }, 60_000);
+
+  it("deleting a feature set stops it holding history days: the next pass drops the old day only it kept, and its dedup ids go with it", async () => {
+    const backfillId = ((await t.app.db.query("SELECT id FROM feature_sets WHERE project_id = $1 AND name = 'backfill'", [projectId])) as { id: string }[])[0].id;
+    const before = await runRetentionPass(t.app);
+    expect(before!.dropped).toEqual([]);
+    expect(before!.kept.find((k) => k.name === oldDays[0])!.neededBy.map((n) => n.name)).toEqual(["backfill"]);
+
+    const r = await t.gql(`mutation($id: ID!) { deleteFeatureSet(id: $id) { name } }`, { id: backfillId });
+    expect(r.data?.deleteFeatureSet).toEqual({ name: "backfill" });
+    const [deleted] = await audit("featureSet.delete");
+    expect(deleted).toMatchObject({ project_id: projectId, target_id: backfillId, data: { name: "backfill", onlineRows: 1 } });
+    expect(deleted.data.eventSource.watermark).toBe(clicks.find((e) => e.id === "c-20-ana-1")!.at);
+    expect(await t.app.db.query("SELECT count(*)::int AS n FROM event_ids WHERE feature_set_id = $1", [backfillId])).toEqual([{ n: 0 }]);
+
+    const after = await runRetentionPass(t.app);
+    expect(after!.dropped.map((d) => [d.name, d.rows])).toEqual([[oldDays[0], 1]]);
+    expect(await partitions()).not.toContain(oldDays[0]);
+    // The other feature sets keep what they need; no expiry is audited for a feature set that is gone.
+    expect(after!.kept.map((k) => k.name)).toEqual(expect.arrayContaining(windowDays));
+    expect((await audit("featureSet.expireEventHistory")).filter((a) => a.target_id === backfillId)).toEqual([]);
+  }, 60_000);
 });

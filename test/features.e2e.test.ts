@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createProject, startTestOuro, type TestOuro, waitForJob } from "./helpers/ouro";
+import { createProject, newUserToken, startTestOuro, type TestOuro, waitForJob } from "./helpers/ouro";
 
 describe("feature store", () => {
   let t: TestOuro;
@@ -173,5 +173,151 @@ describe("feature store", () => {
     const m = await finished((await mutate(`mutation($f: ID!) { materializeFeatureSet(featureSetId: $f) { id } }`, { f: fs.id })).id);
     expect(m.status).toBe("failed");
     expect(m.error).toMatch(/customer.*not found/);
+  });
+
+  describe("deleteFeatureSet", () => {
+    let projectId: string;
+    let sourceDatasetId: string;
+    let sourceVersionId: string;
+    const DELETE = `mutation($id: ID!) { deleteFeatureSet(id: $id) { id name offlineDatasetId } }`;
+    const CSV = "user,ts,amount,label\n" + Array.from({ length: 40 }, (_, i) => `u${i % 8},2024-02-${String(1 + Math.floor(i / 2)).padStart(2, "0")}T00:00:00,${i % 8 < 4 ? 10 + i : 100 + i},${i % 8 < 4 ? 0 : 1}`).join("\n") + "\n";
+
+    beforeAll(async () => {
+      projectId = await createProject(t, "features-delete");
+      await writeFile(path.join(dir, "risk.csv"), CSV);
+      const job = await mutate(`mutation($i: IngestDatasetInput!) { ingestDataset(input: $i) { id } }`, { i: { projectId, dataset: "risk", source: { path: path.join(dir, "risk.csv") } } });
+      const done = await finished(job.id);
+      expect(done.status, done.error).toBe("succeeded");
+      sourceVersionId = done.result.versionId;
+      [{ id: sourceDatasetId }] = await t.app.db.query("SELECT id FROM datasets WHERE project_id = $1 AND name = 'risk'", [projectId]);
+    }, 60_000);
+
+    const createSet = (name: string) =>
+      mutate(`mutation($i: CreateFeatureSetInput!) { createFeatureSet(input: $i) { id offlineDatasetId } }`, {
+        i: { projectId, name, sourceDatasetId, entityKeys: ["user"], timestampColumn: "ts", features: ["amount"] },
+      }) as Promise<{ id: string; offlineDatasetId: string }>;
+    const materialize = async (id: string) => {
+      const done = await finished((await mutate(`mutation($f: ID!) { materializeFeatureSet(featureSetId: $f) { id } }`, { f: id })).id);
+      expect(done.status, done.error).toBe("succeeded");
+      return done.result as { offlineVersionId: string };
+    };
+    const lineage = async (id: string) =>
+      (await t.gql(`query($id: ID!) { lineage(id: $id) { nodes { id kind } edges { from to relation } } }`, { id })).data.lineage as {
+        nodes: { id: string; kind: string }[];
+        edges: { from: string; to: string; relation: string }[];
+      };
+
+    it("removes the feature set and its online values in one audited step, keeps its offline versions, and leaves lineage that named it renderable", async () => {
+      const fs = await createSet("risk_gone");
+      const { offlineVersionId } = await materialize(fs.id);
+      expect((await online(fs.id, ["u0", "u5"])).map((r: { values: unknown }) => r.values)).toEqual([{ amount: 42 }, { amount: 137 }]);
+      const built = await finished(
+        (await mutate(`mutation($s: ID!, $f: [ID!]!) { buildTrainingSet(spineVersionId: $s, spineTime: "ts", featureSetIds: $f, outputDataset: "risk-train") { id } }`, { s: sourceVersionId, f: [fs.id] })).id,
+      );
+      expect(built.status, built.error).toBe("succeeded");
+      const trainingVersionId = built.result.versionId as string;
+      expect((await lineage(trainingVersionId)).nodes.map((n) => n.kind)).toContain("featureSet");
+
+      const deleted = await mutate(DELETE, { id: fs.id });
+      expect(deleted).toEqual({ id: fs.id, name: "risk_gone", offlineDatasetId: fs.offlineDatasetId });
+
+      // Gone: the feature set, its online values (also for a token whose access was cached a moment ago).
+      const read = await t.gql(`query($f: ID!, $k: [String!]!) { onlineFeatures(featureSetId: $f, keys: $k) { key } }`, { f: fs.id, k: ["u0"] });
+      expect(read.errors?.[0]).toMatchObject({ message: `feature set ${fs.id} not found`, extensions: { code: "NOT_FOUND" } });
+      expect((await t.gql(`query($id: ID!) { featureSet(id: $id) { id } }`, { id: fs.id })).errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+      expect(await t.app.db.query("SELECT count(*)::int AS n FROM online_features WHERE feature_set_id = $1", [fs.id])).toEqual([{ n: 0 }]);
+      expect(await t.app.db.query("SELECT count(*)::int AS n FROM feature_sets WHERE id = $1", [fs.id])).toEqual([{ n: 0 }]);
+
+      // Kept: the offline version (readable from the artifact store) and the training set built on it.
+      const offline = (await t.gql(`query($id: ID!) { datasetVersion(id: $id) { datasetId rowCount preview { rows } } }`, { id: offlineVersionId })).data.datasetVersion;
+      expect(offline).toMatchObject({ datasetId: fs.offlineDatasetId, rowCount: 40 });
+      expect(offline.preview.rows).toHaveLength(40);
+
+      // Lineage still renders from the training set: through the offline version to the source, with no edge to a missing node.
+      const after = await lineage(trainingVersionId);
+      const ids = new Set(after.nodes.map((n) => n.id));
+      expect([...ids]).toEqual(expect.arrayContaining([trainingVersionId, offlineVersionId, sourceVersionId]));
+      expect(after.nodes.map((n) => n.kind)).not.toContain("featureSet");
+      expect(after.edges.filter((e) => !ids.has(e.from) || !ids.has(e.to))).toEqual([]);
+      expect(after.edges).toContainEqual({ from: offlineVersionId, to: trainingVersionId, relation: "derived" });
+
+      // The audit trail says who deleted what.
+      const trail = (await t.gql(`query($p: ID!) { auditTrail(projectId: $p, first: 100) { action targetId actorId data } }`, { p: projectId })).data.auditTrail;
+      const entry = trail.find((a: { action: string }) => a.action === "featureSet.delete");
+      expect(entry).toMatchObject({ targetId: fs.id, data: { name: "risk_gone", onlineRows: 8, offlineDatasetId: fs.offlineDatasetId, materializedVersionId: offlineVersionId, eventSource: null } });
+      expect(entry.actorId).toBeTruthy();
+
+      // Again, or an id that never existed: a clear NOT_FOUND, nothing else happens.
+      for (const id of [fs.id, "00000000-0000-4000-8000-000000000000"]) {
+        const again = await t.gql(DELETE, { id });
+        expect(again.errors?.[0]).toMatchObject({ message: `feature set ${id} not found`, extensions: { code: "NOT_FOUND" } });
+      }
+      // The name is free again; the new feature set continues the same offline dataset.
+      const reborn = await createSet("risk_gone");
+      expect(reborn.offlineDatasetId).toBe(fs.offlineDatasetId);
+    }, 120_000);
+
+    it("is refused while a deployment enriches from it, a pipeline step names it or a trigger waits on its offline store — naming each — and changes nothing", async () => {
+      const fs = await createSet("risk_used");
+      await materialize(fs.id);
+      const train = await finished(
+        (await mutate(`mutation($i: TrainModelInput!) { trainModel(input: $i) { id } }`, {
+          i: { projectId, datasetVersionId: sourceVersionId, target: "label", task: "binary", features: ["amount"], model: { kind: "logistic", epochs: 2 }, seed: 1 },
+        })).id,
+        120_000,
+      );
+      expect(train.status, train.error).toBe("succeeded");
+      const mv = await mutate(`mutation($r: ID!) { registerModelVersion(input: { runId: $r, model: "risk" }) { id } }`, { r: train.result.runId });
+      await mutate(`mutation($i: DeployModelInput!) { deployModel(input: $i) { id } }`, {
+        i: { projectId, name: "risk-api", modelVersionId: mv.id, enrich: { featureSetId: fs.id, entityColumn: "user", features: ["amount"] } },
+      });
+      const pipeline = await mutate(`mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { pipeline { id } } }`, {
+        i: {
+          projectId,
+          name: "risk-nightly",
+          triggers: [{ kind: "cron", schedule: "0 3 * * *" }, { kind: "datasetVersion", datasetId: fs.offlineDatasetId }],
+          spec: { steps: [{ id: "refresh", kind: "materialize", params: { featureSetId: fs.id } }] },
+        },
+      });
+
+      const refused = await t.gql(DELETE, { id: fs.id });
+      expect(refused.errors?.[0]?.extensions?.code).toBe("CONFLICT");
+      const message: string = refused.errors![0].message;
+      expect(message).toMatch(/^feature set risk_used is still used by /);
+      expect(message).toContain("deployment risk-api (active, its serving enriches rows from it)");
+      expect(message).toContain("pipeline risk-nightly (step refresh (materialize))");
+      expect(message).toContain("pipeline risk-nightly (its datasetVersion trigger on new versions of the offline store)");
+      expect(message).not.toContain("cron");
+      expect((refused.errors![0].extensions!.details as { usedBy: { kind: string }[] }).usedBy.map((u: { kind: string }) => u.kind)).toEqual(["deployment", "pipeline", "pipeline"]);
+
+      // Nothing changed: it is still there and still served online.
+      expect((await online(fs.id, ["u0"]))[0].values).toEqual({ amount: 42 });
+      const [audited] = await t.app.db.query("SELECT count(*)::int AS n FROM audit_events WHERE action = 'featureSet.delete' AND target_id = $1", [fs.id]);
+      expect(audited.n).toBe(0);
+
+      // Without the pipeline's uses only the deployment (no way to remove it yet) is left.
+      const other = await createSet("risk_other");
+      await mutate(`mutation($i: UpdatePipelineInput!) { updatePipeline(input: $i) { id } }`, {
+        i: { id: pipeline.pipeline.id, triggers: [{ kind: "manual" }], spec: { steps: [{ id: "refresh", kind: "materialize", params: { featureSetId: other.id } }] } },
+      });
+      const still = await t.gql(DELETE, { id: fs.id });
+      expect(still.errors?.[0].message).toBe("feature set risk_used is still used by deployment risk-api (active, its serving enriches rows from it); remove those uses first");
+    }, 180_000);
+
+    it("needs a token and the editor role in the feature set's project", async () => {
+      const fs = await createSet("risk_guarded");
+      const viewer = await newUserToken(t, "delete-viewer@example.com");
+      const outsider = await newUserToken(t, "delete-outsider@example.com");
+      await mutate(`mutation($p: ID!) { setMembership(projectId: $p, email: "delete-viewer@example.com", role: viewer) { role } }`, { p: projectId });
+
+      expect((await t.gql(DELETE, { id: fs.id }, null)).errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+      expect((await t.gql(DELETE, { id: fs.id }, viewer)).errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+      // Someone outside the project cannot even learn that it exists.
+      expect((await t.gql(DELETE, { id: fs.id }, outsider)).errors?.[0]).toMatchObject({ message: `feature set ${fs.id} not found`, extensions: { code: "NOT_FOUND" } });
+      expect((await t.gql(`query($id: ID!) { featureSet(id: $id) { name } }`, { id: fs.id })).data.featureSet.name).toBe("risk_guarded");
+
+      await mutate(`mutation($p: ID!) { setMembership(projectId: $p, email: "delete-viewer@example.com", role: editor) { role } }`, { p: projectId });
+      expect((await t.gql(DELETE, { id: fs.id }, viewer)).data.deleteFeatureSet.name).toBe("risk_guarded");
+    }, 60_000);
   });
 });

@@ -1,6 +1,7 @@
 import {
   BuildTrainingSetDocument,
   CreateFeatureSetDocument,
+  DeleteFeatureSetDocument,
   FeatureSetDocument,
   FeatureSetsDocument,
   MaterializeFeatureSetDocument,
@@ -43,6 +44,16 @@ export class FeatureSetsApi {
   async online(featureSetId: string, keys: string[]): Promise<OnlineFeatureRow[]> {
     const { onlineFeatures } = await this.ctx.http.request(OnlineFeaturesDocument, { featureSetId, keys });
     return onlineFeatures;
+  }
+
+  /**
+   * Deletes the feature set and its online values; refused (a CONFLICT naming them) while a
+   * deployment, pipeline, run, job or stream still uses it. Offline versions are kept.
+   * Returns the feature set as it was.
+   */
+  async delete(id: string): Promise<FeatureSet> {
+    const { deleteFeatureSet } = await this.ctx.http.request(DeleteFeatureSetDocument, { id });
+    return deleteFeatureSet;
   }
 
   async get(id: string): Promise<FeatureSet> {

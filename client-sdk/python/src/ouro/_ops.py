@@ -56,6 +56,7 @@ SET_RECIPE_AUTO_APPLY = op(f"mutation SetRecipeAutoApply($recipeId: ID!, $source
 # feature sets
 CREATE_FEATURE_SET = op("mutation CreateFeatureSet($input: CreateFeatureSetInput!) { createFeatureSet(input: $input) { ...FeatureSetFields } }")
 FEATURE_SET = op("query FeatureSet($id: ID!) { featureSet(id: $id) { ...FeatureSetFields } }")
+DELETE_FEATURE_SET = op("mutation DeleteFeatureSet($id: ID!) { deleteFeatureSet(id: $id) { ...FeatureSetFields } }")
 FEATURE_SETS = op(f"query FeatureSets($projectId: ID!, $first: Int, $after: Cursor) {{ featureSets(projectId: $projectId, first: $first, after: $after) {{ nodes {{ ...FeatureSetFields }} {PAGE} }} }}")
 MATERIALIZE_FEATURE_SET = op("mutation MaterializeFeatureSet($featureSetId: ID!, $sourceVersionId: ID) { materializeFeatureSet(featureSetId: $featureSetId, sourceVersionId: $sourceVersionId) { ...JobFields } }")
 BUILD_TRAINING_SET = op(

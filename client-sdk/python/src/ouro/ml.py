@@ -85,6 +85,11 @@ class FeaturesApi:
     def get(self, feature_set: Any) -> FeatureSet:
         return self._ctx.bind(FeatureSet, self._ctx.request(ops.FEATURE_SET, {"id": id_of(feature_set, "feature set")})["featureSet"])
 
+    def delete(self, feature_set: Any) -> FeatureSet:
+        """Deletes the feature set and its online values; refused (ConflictError naming them) while a
+        deployment, pipeline, run, job or stream still uses it. Offline versions are kept."""
+        return self._ctx.bind(FeatureSet, self._ctx.request(ops.DELETE_FEATURE_SET, {"id": id_of(feature_set, "feature set")})["deleteFeatureSet"])
+
     def list(self, project: Any = None, *, limit: int | None = None) -> builtins.list[FeatureSet]:
         return list(self._ctx.pages(ops.FEATURE_SETS, "featureSets", {"projectId": self._ctx.project_id(project)}, FeatureSet, limit))
 

@@ -8,10 +8,11 @@ import { accessVersion, ensureDataset } from "../datasets/dataset.service";
 import { enqueueJob } from "../jobs/job.service";
 import { JobType } from "../jobs/job.type";
 import { requireRole } from "../projects/project.service";
+import { deleteFeatureSet } from "./feature-set.delete";
 import { FeatureSetEntity } from "./feature-set.entity";
 import { accessFeatureSet, BUILD_TRAINING_SET, createFeatureSet, MATERIALIZE_FEATURE_SET, MAX_ONLINE_KEYS, onlineFeatures } from "./feature-set.service";
 import { CreateFeatureSetInput, FeatureSetConnection, FeatureSetType, OnlineFeaturesType } from "./feature-set.type";
-import { requireOnlineAccess } from "./online-access";
+import { featureAccessCache, requireOnlineAccess } from "./online-access";
 
 @Resolver(() => FeatureSetType)
 export class FeatureSetResolver {
@@ -45,6 +46,16 @@ export class FeatureSetResolver {
   @Mutation(() => FeatureSetType)
   async createFeatureSet(@Arg("input", () => CreateFeatureSetInput) input: CreateFeatureSetInput, @Ctx() ctx: Context): Promise<FeatureSetType> {
     return createFeatureSet(ctx.app.db, viewerOf(ctx), input, ctx.requestId);
+  }
+
+  @Mutation(() => FeatureSetType, {
+    description:
+      "Deletes a feature set and its online values, and lets event-history retention drop the days it kept. Refused (CONFLICT, naming them) while a deployment, pipeline, pipeline run, job or attached stream uses it. The offline store's dataset and Parquet versions stay (training sets name them as lineage parents). Returns the feature set as it was.",
+  })
+  async deleteFeatureSet(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<FeatureSetType> {
+    const deleted = await deleteFeatureSet(ctx.app.db, viewerOf(ctx), id, ctx.requestId);
+    featureAccessCache(ctx.app).forgetFeatureSet(deleted.id); // at once here; other processes hear it on the bus
+    return deleted;
   }
 
   @Mutation(() => JobType, { description: "Computes the features into the offline store (a new Parquet version) and the latest values per entity into the online store." })

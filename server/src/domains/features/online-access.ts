@@ -3,6 +3,7 @@ import { sql } from "../../platform/db";
 import { notFound } from "../../platform/errors";
 import type { AppServices } from "../../platform/graphql/context";
 import { TOKEN_REVOKED_TOPIC } from "../users/token.service";
+import { FEATURE_SET_DELETED_TOPIC } from "./feature-set.delete";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -14,7 +15,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * entries are per token, live `ttlMs`, and a revoked token's entries go at once on every
  * process (TOKEN_REVOKED_TOPIC on the bus). A membership change reaches a cached entry within
  * `ttlMs` at most: the same staleness the token cache already allows for a token's user.
- * Only successful checks are kept, so a miss (NOT_FOUND) is re-checked every time.
+ * Only successful checks are kept, so a miss (NOT_FOUND) is re-checked every time. A deleted
+ * feature set's entries go at once on every process too (FEATURE_SET_DELETED_TOPIC).
  */
 export class FeatureAccessCache {
   private readonly entries = new Map<string, { tokenId: string; until: number }>();
@@ -40,6 +42,10 @@ export class FeatureAccessCache {
     this.entries.clear();
   }
 
+  forgetFeatureSet(featureSetId: string): void {
+    for (const key of this.entries.keys()) if (key.endsWith(`:${featureSetId}`)) this.entries.delete(key);
+  }
+
   forgetToken(tokenId: string): void {
     for (const [key, e] of this.entries) if (e.tokenId === tokenId) this.entries.delete(key);
   }
@@ -55,6 +61,10 @@ export function featureAccessCache(app: AppServices): FeatureAccessCache {
     app.bus.subscribe(TOKEN_REVOKED_TOPIC, (msg) => {
       const tokenId = (msg.data as { tokenId?: string } | undefined)?.tokenId;
       if (tokenId) created.forgetToken(tokenId);
+    });
+    app.bus.subscribe(FEATURE_SET_DELETED_TOPIC, (msg) => {
+      const featureSetId = (msg.data as { featureSetId?: string } | undefined)?.featureSetId;
+      if (featureSetId) created.forgetFeatureSet(featureSetId);
     });
     // After a lost bus connection a revocation may have been missed: start over.
     app.bus.onResync(() => created.clear());
