@@ -232,9 +232,9 @@ describe("dataset catalogue", () => {
 });
 
 describe("URL ingestion with the default address policy", () => {
-  // Only the first hop can be tried here: with private addresses refused, a job cannot reach
-  // a local server that would redirect, and the machine has no public address to play one.
-  // Redirects to a private address are covered by fetch-url.test.ts through its DNS seam.
+  // Only the first hop is tried here. Redirects to a private address are covered by
+  // fetch-url.test.ts through its DNS seam, and through a job by ingest-url.e2e.test.ts, where
+  // an allowed host (OURO_INGEST_ALLOWED_HOSTS) plays the server that redirects.
   it("refuses loopback and link-local URLs on the first hop, naming the address, without connecting", async () => {
     const t = await startTestOuro({ label: "ssrf", worker: true, env: { OURO_JOB_MAX_ATTEMPTS: "1" } });
     let requests = 0;

@@ -7,9 +7,9 @@ import { startTestOuro, type TestOuro } from "./helpers/ouro";
 // RELIABILITY.md case 13: token brute force (through aliases, batching, REST or WebSocket) is limited.
 
 /** POST /graphql from a chosen local address (127.0.0.2 is loopback too on Linux). */
-function postFrom(url: string, localAddress: string, token: string | null, body: string): Promise<{ status: number; retryAfter: string | undefined; json: any }> {
+function postFrom(url: string, localAddress: string, token: string | null, body: string, headers: Record<string, string> = {}): Promise<{ status: number; retryAfter: string | undefined; json: any }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: "POST", localAddress, headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
+    const req = request(url, { method: "POST", localAddress, headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } }, (res) => {
       let text = "";
       res.on("data", (d) => (text += d));
       res.on("end", () => resolve({ status: res.statusCode!, retryAfter: res.headers["retry-after"] as string | undefined, json: JSON.parse(text) }));
@@ -115,6 +115,31 @@ describe("guessing across several servers on one database", () => {
     // Another address starts from nothing, and a known token still works from the blocked one.
     expect((await postFrom(a.url, "127.0.0.5", guess(109), VIEWER)).status).toBe(401);
     expect((await postFrom(b.url, "127.0.0.4", a.adminToken, VIEWER)).status).toBe(200);
+  });
+});
+
+describe("guessing through a reverse proxy", () => {
+  let t: TestOuro;
+  beforeAll(async () => {
+    // 127.0.0.6 plays the proxy the operator trusts; every other address is a direct client.
+    t = await startTestOuro({ label: "rel-guess-proxy", env: { OURO_AUTH_MAX_FAILURES: "3", OURO_AUTH_FAILURE_WINDOW_SECONDS: "600", OURO_TRUST_PROXY: "127.0.0.6" } });
+  });
+  afterAll(() => t?.stop());
+
+  const via = (client: string) => ({ "x-forwarded-for": client });
+
+  it("counts each client behind the trusted proxy by its forwarded address, so one guesser does not block the others", async () => {
+    for (let i = 1; i <= 3; i++) expect((await postFrom(t.url, "127.0.0.6", guess(200 + i), VIEWER, via("203.0.113.1"))).status).toBe(401);
+    expect((await postFrom(t.url, "127.0.0.6", guess(204), VIEWER, via("203.0.113.1"))).status).toBe(429);
+    // Another client through the same proxy is not blocked.
+    expect((await postFrom(t.url, "127.0.0.6", guess(205), VIEWER, via("203.0.113.2"))).status).toBe(401);
+    // A client that forged its own entry in front is still counted by the address the proxy saw.
+    expect((await postFrom(t.url, "127.0.0.6", guess(206), VIEWER, via("198.51.100.7, 203.0.113.1"))).status).toBe(429);
+  });
+
+  it("ignores X-Forwarded-For from a peer it does not trust: a direct guesser cannot spread its guesses over invented addresses", async () => {
+    for (let i = 1; i <= 3; i++) expect((await postFrom(t.url, "127.0.0.7", guess(210 + i), VIEWER, via(`198.51.100.${i}`))).status).toBe(401);
+    expect((await postFrom(t.url, "127.0.0.7", guess(214), VIEWER, via("198.51.100.99"))).status).toBe(429);
   });
 });
 

@@ -7,6 +7,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type { GraphQLSchema } from "graphql";
 import { hashToken, tokenFromHeader, type Viewer } from "../platform/auth";
 import { authLimiterOf } from "../platform/auth-limiter";
+import { clientAddress } from "../platform/net/client-address";
 import { HTTP_STATUS, isDatabaseUnavailable, OuroError, unauthenticated, type ErrorCode } from "../platform/errors";
 import type { AppServices, Context } from "../platform/graphql/context";
 import { limitRules } from "../platform/graphql/limits";
@@ -171,7 +172,7 @@ export function tokenGuard(app: AppServices) {
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
       const token = tokenFromHeader(req.header("authorization"));
-      const address = req.socket.remoteAddress;
+      const address = clientAddress(req, app.config.auth.trustedProxies);
       const wait = token ? limiter.retryAfterSeconds(address) : 0;
       if (wait && !app.tokens.get(hashToken(token!))) {
         return sendError(res, "RATE_LIMITED", `too many wrong API tokens from this address; try again in ${wait} s`, req.requestId, undefined, wait);

@@ -5,6 +5,7 @@ import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import { hashToken, tokenFromHeader, type Viewer } from "../platform/auth";
 import { authLimiterOf } from "../platform/auth-limiter";
+import { clientAddress } from "../platform/net/client-address";
 import type { AppServices, Context } from "../platform/graphql/context";
 import { parseWithLimits, validateWithLimits } from "../platform/graphql/limits";
 import { sharedSubscribe } from "../platform/graphql/shared-subscribe";
@@ -54,7 +55,7 @@ export function attachWebSocket(server: Server, app: AppServices, schema: GraphQ
         const params = ctx.connectionParams ?? {};
         const header = typeof params.authorization === "string" ? params.authorization : typeof params.Authorization === "string" ? params.Authorization : undefined;
         const token = tokenFromHeader(header) ?? (typeof params.token === "string" ? params.token : null);
-        const address = ctx.extra.request.socket.remoteAddress;
+        const address = clientAddress(ctx.extra.request, config.auth.trustedProxies);
         const wait = token ? limiter.retryAfterSeconds(address) : 0;
         if (wait && !app.tokens.get(hashToken(token!))) {
           ctx.extra.socket.close(CLOSE_TOO_MANY_FAILURES, `Too many wrong tokens; retry in ${wait} s`);

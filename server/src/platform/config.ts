@@ -1,5 +1,9 @@
+import { X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { TrustedProxies } from "./net/client-address";
+import { type AddressRange, parseAddressRange } from "./net/ip-ranges";
 
 // Every setting is read from the environment once, validated, and documented with its
 // default here; README.md lists the same table for users.
@@ -56,6 +60,10 @@ const schema = z.object({
   OURO_INGEST_ROOTS: z.string().default(""),
   /** Let URL ingestion reach loopback, private and link-local addresses (off: SSRF protection). */
   OURO_INGEST_ALLOW_PRIVATE_URLS: bool(false),
+  /** Non-public addresses and CIDR ranges URL ingestion may reach anyway (comma-separated, IPv4 and IPv6); none by default. */
+  OURO_INGEST_ALLOWED_HOSTS: z.string().default(""),
+  /** PEM file of extra CA certificates trusted for https URL ingestion, besides the ones Node trusts by default (a corporate CA). */
+  OURO_INGEST_CA_FILE: z.string().optional(),
   /** Named PostgreSQL sources for SQL ingestion, as JSON: {"warehouse": "postgres://..."}. */
   OURO_SQL_SOURCES: z.string().default("{}"),
   /** Largest upload or download accepted for ingestion (bytes). */
@@ -104,6 +112,8 @@ const schema = z.object({
   OURO_AUTH_MAX_FAILURES: int(20, 1),
   /** Length of that window (seconds); a blocked client may try again when it ends. */
   OURO_AUTH_FAILURE_WINDOW_SECONDS: int(60, 1),
+  /** Reverse proxies (addresses and CIDR ranges, comma-separated) whose X-Forwarded-For names the caller, for the wrong-token limiter. Unset: the socket's peer is the caller. */
+  OURO_TRUST_PROXY: z.string().default(""),
   /** An upload that sends no bytes for this long is aborted (slowloris): its partial file is deleted (ms). */
   OURO_UPLOAD_IDLE_TIMEOUT_MS: int(30_000, 100),
   /** How long a request waits for a free database connection before it fails with 503 (ms). */
@@ -165,6 +175,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     auth: {
       maxFailures: c.OURO_AUTH_MAX_FAILURES,
       failureWindowSeconds: c.OURO_AUTH_FAILURE_WINDOW_SECONDS,
+      trustedProxies: parseTrustedProxies(c.OURO_TRUST_PROXY),
     },
     dbConnectTimeoutMs: c.OURO_DB_CONNECT_TIMEOUT_MS,
     metricsPublic: c.OURO_METRICS_PUBLIC,
@@ -187,6 +198,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     ingest: {
       roots: c.OURO_INGEST_ROOTS.split(",").map((r) => r.trim()).filter(Boolean).map((r) => path.resolve(r)),
       allowPrivateUrls: c.OURO_INGEST_ALLOW_PRIVATE_URLS,
+      allowedHosts: parseAllowedHosts(c.OURO_INGEST_ALLOWED_HOSTS),
+      extraCaCertificates: readCaFile(c.OURO_INGEST_CA_FILE),
       sqlSources: parseSqlSources(c.OURO_SQL_SOURCES),
       maxBytes: c.OURO_MAX_INGEST_BYTES,
       uploadIdleTimeoutMs: c.OURO_UPLOAD_IDLE_TIMEOUT_MS,
@@ -205,6 +218,52 @@ function parseSqlSources(json: string): Record<string, string> {
   const parsed = z.record(z.string().regex(/^[\w-]{1,64}$/), z.string().regex(/^postgres(ql)?:\/\/\S+$/)).safeParse(value);
   if (!parsed.success) throw new Error("Invalid configuration:\n  OURO_SQL_SOURCES: must map names to postgres:// URLs");
   return parsed.data;
+}
+
+function parseTrustedProxies(value: string): TrustedProxies | null {
+  const entries = value.split(",").map((entry) => entry.trim()).filter(Boolean);
+  if (entries.length === 0) return null;
+  try {
+    return new TrustedProxies(entries);
+  } catch (err) {
+    throw new Error(`Invalid configuration:\n  OURO_TRUST_PROXY: ${(err as Error).message}`);
+  }
+}
+
+function parseAllowedHosts(value: string): AddressRange[] {
+  return value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      try {
+        return parseAddressRange(entry);
+      } catch (err) {
+        throw new Error(`Invalid configuration:\n  OURO_INGEST_ALLOWED_HOSTS: "${entry}" ${(err as Error).message}`);
+      }
+    });
+}
+
+/** Read at start, so a missing or garbled file stops the process instead of failing every https download. */
+function readCaFile(file: string | undefined): string[] {
+  if (file === undefined) return [];
+  const fail = (why: string) => new Error(`Invalid configuration:\n  OURO_INGEST_CA_FILE: ${file} ${why}`);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw fail(`cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const certificates = text.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+  if (certificates.length === 0) throw fail("holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+  certificates.forEach((pem, i) => {
+    try {
+      new X509Certificate(pem);
+    } catch {
+      throw fail(`holds a certificate that cannot be parsed (number ${i + 1})`);
+    }
+  });
+  return certificates;
 }
 
 function parseNatsServers(value: string | undefined): string[] {

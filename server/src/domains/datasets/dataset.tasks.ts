@@ -81,7 +81,13 @@ export function datasetTasks(store: ArtifactStore, config: Config): TaskHandlers
         } else {
           await ctx.progress(0.05, "downloading");
           file = path.join(tmp, "download");
-          const got = await fetchToFile(source.url, file, { maxBytes: config.ingest.maxBytes, timeoutMs: DOWNLOAD_TIMEOUT_MS, allowPrivate: config.ingest.allowPrivateUrls });
+          const got = await fetchToFile(source.url, file, {
+            maxBytes: config.ingest.maxBytes,
+            timeoutMs: DOWNLOAD_TIMEOUT_MS,
+            allowPrivate: config.ingest.allowPrivateUrls,
+            allowedHosts: config.ingest.allowedHosts,
+            extraCaCertificates: config.ingest.extraCaCertificates,
+          });
           nameHint = new URL(got.finalUrl).pathname.split("/").pop();
           where = { bytes: got.bytes, contentType: got.contentType };
         }

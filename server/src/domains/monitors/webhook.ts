@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import { badInput, OuroError } from "../../platform/errors";
-import { checkHop, type NetworkSeams, pinnedLookup, redactUrl } from "../datasets/sources/url-guard";
+import { checkHop, type NetworkSeams, pinnedLookup, redactUrl } from "../../platform/net/url-guard";
 
 // Alert notifications. The receiver checks X-Ouro-Signature = "sha256=" + hex(HMAC-SHA256(secret,
 // timestamp + "." + body)) with the X-Ouro-Timestamp header, and may refuse old timestamps to

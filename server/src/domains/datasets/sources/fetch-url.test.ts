@@ -1,13 +1,17 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import type { TLSSocket } from "node:tls";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { makeTestCa } from "../../../../../test/helpers/test-ca";
 import { fetchToFile, type NetworkSeams, type ResolvedAddress } from "./fetch-url";
+import { parseAddressRange } from "../../../platform/net/ip-ranges";
 
-// Every socket in this file goes to 127.0.0.1: the machine has no other network, and tests
-// must not try. Fake public host names are resolved by the `resolveHost` seam and dialled at
+// Every socket in this file goes to 127.0.0.1 (or 127.0.0.2, where the https server plays a
+// host with its own certificate): the machine has no other network, and tests must not try. Fake public host names are resolved by the `resolveHost` seam and dialled at
 // 127.0.0.1 by the `connectTo` seam, after the production checks have judged the public-looking
 // address; nothing is ever resolved by real DNS except "localhost".
 
@@ -300,5 +304,105 @@ describe("fetchToFile without private addresses (the default for users)", () => 
     );
     expect((missing as Error).message).toMatch(/answered HTTP 404/);
     expect((missing as Error).message).not.toMatch(/s3cret|alice|abc123/);
+  });
+});
+
+describe("fetchToFile with allowed hosts (private addresses refused, a few let through)", () => {
+  const allowing = (...entries: string[]) => ({ ...base, allowPrivate: false, allowedHosts: entries.map(parseAddressRange) });
+
+  it("downloads from an allowed address, also when it is spelled as IPv4-mapped IPv6", async () => {
+    expect((await fetchToFile(local("/data"), dest(), allowing("127.0.0.1/32"))).bytes).toBe(DATA.length);
+    const mapped = await fetchToFile(`http://[::ffff:127.0.0.1]:${port}/data`, path.join(dir, "mapped.bin"), allowing("127.0.0.1"));
+    expect(mapped.bytes).toBe(DATA.length);
+  });
+
+  it("refuses an address one past the allowed range, without connecting", async () => {
+    await expect(fetchToFile(local("/data"), dest(), allowing("127.0.0.2/31"))).rejects.toThrow(
+      /URL http:\/\/127\.0\.0\.1:\d+\/data is refused: 127\.0\.0\.1 is not a public address \(loopback\) and not among the allowed hosts/,
+    );
+    expect(requests).toEqual([]);
+  });
+
+  it("checks every redirect hop: from an allowed host to the metadata address is refused, naming the hop", async () => {
+    await expect(fetchToFile(local("/to-metadata"), dest(), allowing("127.0.0.1"))).rejects.toThrow(
+      new RegExp(`redirect 1 \\(from http://127.0.0.1:${port}/to-metadata to http://169.254.169.254/latest/meta-data/iam/security-credentials/\\) is refused: 169\\.254\\.169\\.254 is not a public address \\(link-local.*\\) and not among the allowed hosts`),
+    );
+    expect(requests).toEqual([`127.0.0.1:${port}/to-metadata`]);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it("judges a redirect to a name by the address it resolves to", async () => {
+    const allowed = fakeNetwork(PUBLIC);
+    const ok = await fetchToFile(`http://public.test:${port}/to-internal-name`, dest(), { ...allowing("10.0.0.0/24"), network: allowed.seams });
+    expect(ok.finalUrl).toBe(`http://internal.test:${port}/data`);
+    expect(allowed.dialled).toEqual(["93.184.215.14", "10.0.0.7"]);
+    const refused = fakeNetwork(PUBLIC);
+    await expect(
+      fetchToFile(`http://public.test:${port}/to-internal-name`, path.join(dir, "no.bin"), { ...allowing("10.0.1.0/24"), network: refused.seams }),
+    ).rejects.toThrow(/redirect 1 .* internal\.test resolves to 10\.0\.0\.7, which is not a public address \(private\) and not among the allowed hosts/);
+    expect(refused.dialled).toEqual(["93.184.215.14"]);
+  });
+});
+
+describe("fetchToFile over https with a private CA (an https server on 127.0.0.2)", () => {
+  let tlsServer: https.Server;
+  let tlsPort: number;
+  let caDir: string;
+  let extraCa: string[];
+  let servernames: Array<string | false | null> = [];
+
+  beforeAll(async () => {
+    caDir = mkdtempSync(path.join(os.tmpdir(), "ouro-ca-"));
+    const ca = makeTestCa(caDir, "IP:127.0.0.2,DNS:data.internal.test");
+    extraCa = [readFileSync(ca.caFile, "utf8")];
+    tlsServer = https.createServer({ cert: ca.cert, key: ca.key }, (req, res) => {
+      servernames.push((req.socket as TLSSocket).servername);
+      if (req.url === "/data") return res.writeHead(200, { "content-type": "text/csv" }).end(DATA);
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => tlsServer.listen(0, "127.0.0.2", resolve));
+    tlsPort = (tlsServer.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    tlsServer.closeAllConnections();
+    await new Promise((resolve) => tlsServer.close(resolve));
+    rmSync(caDir, { recursive: true, force: true });
+  });
+
+  beforeEach(() => {
+    servernames = [];
+  });
+
+  const allowed = { ...base, allowPrivate: false, allowedHosts: [parseAddressRange("127.0.0.2/32")] };
+  /** Fake DNS for names of the test server; the socket goes where the name resolves (127.0.0.2). */
+  const dns: NetworkSeams = {
+    resolveHost: async (host) => {
+      if (host.endsWith(".internal.test")) return [{ address: "127.0.0.2", family: 4 }];
+      throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND" });
+    },
+  };
+
+  it("downloads from an address the certificate names when its CA is given", async () => {
+    const result = await fetchToFile(`https://127.0.0.2:${tlsPort}/data`, dest(), { ...allowed, extraCaCertificates: extraCa });
+    expect(result).toMatchObject({ bytes: DATA.length, finalUrl: `https://127.0.0.2:${tlsPort}/data` });
+    expect(readFileSync(dest()).equals(DATA)).toBe(true);
+  });
+
+  it("refuses the certificate without that CA, saying so and naming the host", async () => {
+    await expect(fetchToFile(`https://127.0.0.2:${tlsPort}/data`, dest(), allowed)).rejects.toThrow(
+      /download from https:\/\/127\.0\.0\.2:\d+\/data failed: the certificate of 127\.0\.0\.2 is not signed by a trusted CA \(\w+\); .*OURO_INGEST_CA_FILE/,
+    );
+    expect(leftovers()).toEqual([]);
+  });
+
+  it("sends the URL's host name (SNI) and verifies the certificate against it, not against the pinned address", async () => {
+    const result = await fetchToFile(`https://data.internal.test:${tlsPort}/data`, dest(), { ...allowed, extraCaCertificates: extraCa, network: dns });
+    expect(result.bytes).toBe(DATA.length);
+    expect(servernames).toEqual(["data.internal.test"]);
+    await expect(
+      fetchToFile(`https://other.internal.test:${tlsPort}/data`, path.join(dir, "other.bin"), { ...allowed, extraCaCertificates: extraCa, network: dns }),
+    ).rejects.toThrow(/failed: the certificate of other\.internal\.test is not valid for that name \(.*other\.internal\.test/);
+    expect(leftovers()).toEqual(["download.bin"]);
   });
 });

@@ -5,11 +5,13 @@ import http from "node:http";
 import https from "node:https";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
+import tls from "node:tls";
 import { badInput, OuroError } from "../../../platform/errors";
-import { checkHop, type Hop, type NetworkSeams, pinnedLookup, redactUrl, type ResolvedAddress } from "./url-guard";
+import type { AddressRange } from "../../../platform/net/ip-ranges";
+import { checkHop, type Hop, type NetworkSeams, pinnedLookup, redactUrl, type ResolvedAddress } from "../../../platform/net/url-guard";
 
-export { redactUrl } from "./url-guard";
-export type { NetworkSeams, ResolvedAddress } from "./url-guard";
+export { redactUrl } from "../../../platform/net/url-guard";
+export type { NetworkSeams, ResolvedAddress } from "../../../platform/net/url-guard";
 
 export interface FetchOptions {
   /** Bytes accepted in the body; past it the download stops and nothing is kept. */
@@ -18,6 +20,10 @@ export interface FetchOptions {
   timeoutMs: number;
   /** Allow loopback, private, link-local and other non-public addresses (trusted setups only). */
   allowPrivate: boolean;
+  /** Non-public addresses and ranges reachable even when allowPrivate is off (an internal data server). */
+  allowedHosts?: readonly AddressRange[];
+  /** PEM certificates of extra CAs trusted for https, besides Node's default ones (a corporate CA). */
+  extraCaCertificates?: readonly string[];
   /** Redirects followed, each one checked like the first URL (default 5). */
   maxRedirects?: number;
   /** For tests only: see NetworkSeams. Production leaves this unset. */
@@ -46,10 +52,11 @@ export async function fetchToFile(url: string, dest: string, opts: FetchOptions)
   const timer = setTimeout(() => controller.abort(), opts.timeoutMs);
   const partial = path.join(path.dirname(dest), `.${path.basename(dest)}.${randomUUID()}.partial`);
   let hop: Hop = { url: parseUserUrl(url), index: 0 };
+  const ca = opts.extraCaCertificates?.length ? [...tls.getCACertificates("default"), ...opts.extraCaCertificates] : undefined;
   try {
     for (;;) {
-      const target = await abortable(checkHop(hop, opts.allowPrivate, opts.network), controller.signal);
-      const response = await get(hop.url, target, controller.signal, opts.network);
+      const target = await abortable(checkHop(hop, opts.allowPrivate, opts.network, opts.allowedHosts), controller.signal);
+      const response = await get(hop.url, target, { signal: controller.signal, seams: opts.network, ca });
       if (REDIRECTS.has(response.statusCode ?? 0)) {
         response.destroy(); // the body of a redirect is not wanted
         hop = nextHop(hop, response.headers.location, maxRedirects);
@@ -87,6 +94,8 @@ export async function fetchToFile(url: string, dest: string, opts: FetchOptions)
     }
     if (err instanceof OuroError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
+    const certificate = certificateProblem(err as NodeJS.ErrnoException, hop.url);
+    if (certificate) throw badInput(`download from ${redactUrl(hop.url)} failed: ${certificate}`, { code });
     throw badInput(`download from ${redactUrl(hop.url)} failed: ${code ?? (err as Error).message}`, code ? { code } : undefined);
   } finally {
     clearTimeout(timer);
@@ -127,11 +136,19 @@ function nextHop(hop: Hop, location: string | undefined, maxRedirects: number): 
   return { url: next, index, from: hop.url };
 }
 
-function get(url: URL, target: ResolvedAddress, signal: AbortSignal, seams: NetworkSeams | undefined): Promise<http.IncomingMessage> {
+interface GetOptions {
+  signal: AbortSignal;
+  seams: NetworkSeams | undefined;
+  /** Every CA trusted for https (Node's default ones plus the configured extras); unset: Node's default. */
+  ca: string[] | undefined;
+}
+
+function get(url: URL, target: ResolvedAddress, { signal, seams, ca }: GetOptions): Promise<http.IncomingMessage> {
   const lookup = pinnedLookup(target, seams);
   // A fresh agent per hop, without keep-alive: a pooled socket to another address must never
-  // be reused for this host.
-  const agent = url.protocol === "https:" ? new https.Agent({ lookup, keepAlive: false }) : new http.Agent({ lookup, keepAlive: false });
+  // be reused for this host. Only the socket's address is pinned: TLS still sends the URL's
+  // host name (SNI) and checks the certificate against it, not against the address dialled.
+  const agent = url.protocol === "https:" ? new https.Agent({ lookup, keepAlive: false, ...(ca ? { ca } : {}) }) : new http.Agent({ lookup, keepAlive: false });
   const request = url.protocol === "https:" ? https.request : http.request;
   return new Promise((resolve, reject) => {
     const req = request(url, { method: "GET", agent, signal, headers: { "user-agent": "ouro-fetch/1", accept: "*/*" } }, (res) => {
@@ -154,6 +171,27 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener("abort", onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
+}
+
+/** OpenSSL's names for a chain that does not lead to a trusted CA: what a private CA looks like. */
+const UNTRUSTED_CHAIN = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+]);
+
+/** A refused server certificate in words, naming the host; undefined for other errors. */
+function certificateProblem(err: NodeJS.ErrnoException, url: URL): string | undefined {
+  const code = err.code ?? "";
+  const host = url.hostname;
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") return `the certificate of ${host} is not valid for that name (${err.message})`;
+  if (UNTRUSTED_CHAIN.has(code)) {
+    return `the certificate of ${host} is not signed by a trusted CA (${code}); if a private CA signs it, give that CA's certificate in OURO_INGEST_CA_FILE`;
+  }
+  if (code.includes("CERT")) return `the certificate of ${host} was refused (${code})`;
+  return undefined;
 }
 
 function tooLarge(url: URL, maxBytes: number) {

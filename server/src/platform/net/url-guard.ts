@@ -1,7 +1,7 @@
 import dns from "node:dns";
 import net from "node:net";
-import { badInput } from "../../../platform/errors";
-import { blockedReason } from "./ip-ranges";
+import { badInput } from "../errors";
+import { type AddressRange, blockedReason, inAddressRanges } from "./ip-ranges";
 
 export interface ResolvedAddress {
   address: string;
@@ -32,9 +32,15 @@ export interface Hop {
 /**
  * Resolves a hop's host once and checks every address it resolves to (a name that resolves
  * to a public and a private address is refused: which one a client picks is not ours to
- * guess). Returns the address to pin the connection to.
+ * guess). Returns the address to pin the connection to. `allowed` lets chosen non-public
+ * addresses through (an internal data server) while the rest stay refused.
  */
-export async function checkHop(hop: Hop, allowPrivate: boolean, seams: NetworkSeams | undefined): Promise<ResolvedAddress> {
+export async function checkHop(
+  hop: Hop,
+  allowPrivate: boolean,
+  seams: NetworkSeams | undefined,
+  allowed: readonly AddressRange[] = [],
+): Promise<ResolvedAddress> {
   const host = hop.url.hostname.replace(/^\[|\]$/g, "");
   let addresses: ResolvedAddress[];
   const literal = net.isIP(host);
@@ -52,9 +58,10 @@ export async function checkHop(hop: Hop, allowPrivate: boolean, seams: NetworkSe
   if (!allowPrivate) {
     for (const { address } of addresses) {
       const reason = blockedReason(address);
-      if (reason) {
+      if (reason && !inAddressRanges(address, allowed)) {
         const subject = host === address ? `${address} is` : `${host} resolves to ${address}, which is`;
-        throw badInput(`${describe(hop)} is refused: ${subject} not a public address (${reason})`, {
+        const notAllowed = allowed.length > 0 ? " and not among the allowed hosts" : "";
+        throw badInput(`${describe(hop)} is refused: ${subject} not a public address (${reason})${notAllowed}`, {
           hop: hop.index,
           address,
         });

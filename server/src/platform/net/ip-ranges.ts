@@ -1,8 +1,9 @@
 import net from "node:net";
 
 /**
- * Which addresses a server-side download may not reach unless private addresses are allowed
- * (MLflow's webhook SSRF, cloud metadata at 169.254.169.254). Judged on the address actually
+ * Which addresses a server-side download may not reach unless private addresses are allowed,
+ * or the address is in a range the operator allowed (AddressRange, below) (MLflow's webhook
+ * SSRF, cloud metadata at 169.254.169.254). Judged on the address actually
  * connected to, never on the host name, so every spelling of an address (2130706433,
  * 0x7f.1, ::ffff:127.0.0.1) meets the same rule.
  *
@@ -104,4 +105,69 @@ export function ipv6Bytes(address: string): number[] {
   const zeros = tail === undefined ? 0 : 8 - headGroups.length - tailGroups.length;
   const groups = [...headGroups, ...Array<string>(zeros).fill("0"), ...tailGroups].map((g) => parseInt(g, 16));
   return groups.flatMap((g) => [g >> 8, g & 0xff]);
+}
+
+/**
+ * An address or CIDR range an operator lets downloads reach although it is not public (an
+ * internal data server). Kept as 16 bytes with IPv4 written as ::ffff:a.b.c.d, so "10.0.0.5"
+ * and "::ffff:10.0.0.5", the same machine, meet the same entry.
+ */
+export interface AddressRange {
+  bytes: number[];
+  prefix: number;
+  /** The entry as the operator wrote it, for messages. */
+  text: string;
+}
+
+/**
+ * Cloud metadata services hand out the machine's credentials: no allowed range may cover
+ * them, so a broad entry (10.0.0.0/8 is fine, 0.0.0.0/0 or 169.254.0.0/16 is not) cannot
+ * open them by accident.
+ */
+const METADATA_ADDRESSES = ["169.254.169.254", "fd00:ec2::254"];
+
+/**
+ * Parses "10.0.0.5", "10.20.0.0/16", "fd12:3456::/48" or "::ffff:10.0.0.0/120". Throws an
+ * Error saying what is wrong with the entry (the caller names the setting).
+ */
+export function parseAddressRange(entry: string): AddressRange {
+  const text = entry.trim();
+  const [address = "", prefixText, ...extra] = text.split("/");
+  if (extra.length > 0) throw new Error("has more than one /");
+  if (address.includes("%")) throw new Error("has a zone id (%...), which a range cannot have");
+  const family = net.isIP(address);
+  if (!family) throw new Error("is not an IPv4 or IPv6 address (host names are not accepted: give the address they resolve to)");
+  const width = family === 4 ? 32 : 128;
+  let prefix = width;
+  if (prefixText !== undefined) {
+    if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > width) throw new Error(`has prefix /${prefixText}; an IPv${family} prefix is 0 to ${width}`);
+    prefix = Number(prefixText);
+  }
+  const bytes = addressBytes(address);
+  const fullPrefix = prefix + (family === 4 ? 96 : 0);
+  if (hasBitsPast(bytes, fullPrefix)) {
+    throw new Error(`has address bits set past the /${prefix} prefix; write the first address of the range`);
+  }
+  const range = { bytes, prefix: fullPrefix, text };
+  const metadata = METADATA_ADDRESSES.find((m) => inAddressRanges(m, [range]));
+  if (metadata) throw new Error(`covers the cloud metadata address ${metadata}, which may never be allowed this way`);
+  return range;
+}
+
+/** Whether `address` (either family, brackets or zone id tolerated) lies in one of `ranges`. */
+export function inAddressRanges(address: string, ranges: readonly AddressRange[]): boolean {
+  const bare = address.replace(/^\[|\]$/g, "").replace(/%.*$/, "");
+  if (!net.isIP(bare)) return false;
+  const bytes = addressBytes(bare);
+  return ranges.some((range) => matches(bytes, range.bytes, range.prefix));
+}
+
+/** 16 bytes; IPv4 as its IPv4-mapped IPv6 form. */
+function addressBytes(address: string): number[] {
+  return net.isIP(address) === 4 ? [...Array<number>(10).fill(0), 0xff, 0xff, ...ipv4Bytes(address)] : ipv6Bytes(address);
+}
+
+function hasBitsPast(bytes: number[], prefix: number): boolean {
+  for (let bit = prefix; bit < 128; bit++) if ((bytes[bit >> 3]! & (0x80 >> (bit & 7))) !== 0) return true;
+  return false;
 }
