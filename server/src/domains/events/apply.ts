@@ -2,6 +2,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { PoolClient } from "pg";
 import { from as copyFrom } from "pg-copy-streams";
+import { notFound } from "../../platform/errors";
 import { sql, type Tx } from "../../platform/db";
 import type { EventSourceEntity } from "./event.entity";
 import type { GoodEvent } from "./validate";
@@ -83,7 +84,10 @@ export async function updateWindows(
   const fsId = source.featureSetId;
   await tx.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`events:${fsId}`]);
   // A separate statement: it must see what was committed before the lock was granted.
-  const [{ generation }] = await sql<{ generation: number }>(tx, "SELECT generation::float8 AS generation FROM event_sources WHERE feature_set_id = $1", [fsId]);
+  const [current] = await sql<{ generation: number }>(tx, "SELECT generation::float8 AS generation FROM event_sources WHERE feature_set_id = $1", [fsId]);
+  // Deleted while this batch waited for the lock: the batch is refused whole (nothing commits).
+  if (!current) throw notFound("feature set", fsId);
+  const { generation } = current;
   if (cache.generation !== generation) cache.clear();
 
   const byEntity = new Map<string, GoodEvent[]>();
