@@ -94,6 +94,8 @@ const schema = z.object({
   OURO_MONITOR_MAX_WINDOW_ROWS: int(100_000, 1),
   /** Let alert webhooks reach loopback, private and link-local addresses (off: SSRF protection). */
   OURO_WEBHOOK_ALLOW_PRIVATE_URLS: bool(false),
+  /** The non-public addresses and ranges alert webhooks may reach while OURO_WEBHOOK_ALLOW_PRIVATE_URLS is off (comma-separated; never the cloud metadata address). */
+  OURO_WEBHOOK_ALLOWED_HOSTS: z.string().default(""),
   /** Fault injection for crash tests: each export chunk sleeps this long. Leave 0. */
   OURO_FAULT_SLOW_TASK_MS: int(0, 0),
   /** Event batches one server process handles at once; one more gets 429 with Retry-After. Keep it below OURO_DB_POOL_SIZE. */
@@ -193,12 +195,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     monitoring: {
       schedulerSeconds: c.OURO_MONITOR_SCHEDULER_SECONDS,
       maxWindowRows: c.OURO_MONITOR_MAX_WINDOW_ROWS,
-      allowPrivateWebhooks: c.OURO_WEBHOOK_ALLOW_PRIVATE_URLS,
+      webhookReach: { allowPrivate: c.OURO_WEBHOOK_ALLOW_PRIVATE_URLS, allowedHosts: parseAllowedHosts("OURO_WEBHOOK_ALLOWED_HOSTS", c.OURO_WEBHOOK_ALLOWED_HOSTS) },
     },
     ingest: {
       roots: c.OURO_INGEST_ROOTS.split(",").map((r) => r.trim()).filter(Boolean).map((r) => path.resolve(r)),
       allowPrivateUrls: c.OURO_INGEST_ALLOW_PRIVATE_URLS,
-      allowedHosts: parseAllowedHosts(c.OURO_INGEST_ALLOWED_HOSTS),
+      allowedHosts: parseAllowedHosts("OURO_INGEST_ALLOWED_HOSTS", c.OURO_INGEST_ALLOWED_HOSTS),
       extraCaCertificates: readCaFile(c.OURO_INGEST_CA_FILE),
       sqlSources: parseSqlSources(c.OURO_SQL_SOURCES),
       maxBytes: c.OURO_MAX_INGEST_BYTES,
@@ -230,7 +232,7 @@ function parseTrustedProxies(value: string): TrustedProxies | null {
   }
 }
 
-function parseAllowedHosts(value: string): AddressRange[] {
+function parseAllowedHosts(name: string, value: string): AddressRange[] {
   return value
     .split(",")
     .map((entry) => entry.trim())
@@ -239,7 +241,7 @@ function parseAllowedHosts(value: string): AddressRange[] {
       try {
         return parseAddressRange(entry);
       } catch (err) {
-        throw new Error(`Invalid configuration:\n  OURO_INGEST_ALLOWED_HOSTS: "${entry}" ${(err as Error).message}`);
+        throw new Error(`Invalid configuration:\n  ${name}: "${entry}" ${(err as Error).message}`);
       }
     });
 }

@@ -51,7 +51,7 @@ export async function createAlertRule(db: Db, viewer: Viewer, monitor: MonitorEn
   if (!SEVERITIES.includes(severity)) throw badInput(`severity must be one of ${SEVERITIES.join(", ")}`, { field: "severity" });
   let secret: string | null = null;
   if (input.webhookUrl) {
-    await checkWebhookAddress(input.webhookUrl, config.monitoring.allowPrivateWebhooks);
+    await checkWebhookAddress(input.webhookUrl, config.monitoring.webhookReach);
     if (input.webhookSecret != null && (input.webhookSecret.length < 16 || input.webhookSecret.length > 200)) throw badInput("webhookSecret must be 16 to 200 characters", { field: "webhookSecret" });
     secret = input.webhookSecret ?? newWebhookSecret();
   } else if (input.webhookSecret) throw badInput("webhookSecret without webhookUrl", { field: "webhookSecret" });

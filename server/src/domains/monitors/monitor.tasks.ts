@@ -52,7 +52,7 @@ export function monitorTasks(config: Config, store: ArtifactStore): TaskHandlers
   const webhook = async (ctx: TaskContext<WebhookPayload>) => {
     const rule = await ctx.db.getRepository(AlertRuleEntity).findOneBy({ id: ctx.payload.ruleId, projectId: ctx.projectId });
     if (!rule?.webhookUrl || !rule.webhookSecret) return { delivered: false, reason: "the rule or its webhook is gone" };
-    const status = await deliverWebhook(rule.webhookUrl, rule.webhookSecret, ctx.payload.body, { "x-ouro-delivery": ctx.jobId, "x-ouro-event": ctx.payload.eventSeq }, config.monitoring.allowPrivateWebhooks);
+    const status = await deliverWebhook(rule.webhookUrl, rule.webhookSecret, ctx.payload.body, { "x-ouro-delivery": ctx.jobId, "x-ouro-event": ctx.payload.eventSeq }, config.monitoring.webhookReach);
     return { delivered: true, status, attempt: ctx.attempt };
   };
   return { [EVALUATE_MONITOR]: evaluate as TaskHandlers[string], [DELIVER_WEBHOOK]: webhook as TaskHandlers[string] };

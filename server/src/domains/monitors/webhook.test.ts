@@ -2,7 +2,12 @@ import { createHmac } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAddressRange } from "../../platform/net/ip-ranges";
 import { checkWebhookAddress, deliverWebhook, newWebhookSecret, sign, verifySignature } from "./webhook";
+
+/** Private addresses allowed, or refused (the default). */
+const OPEN = { allowPrivate: true, allowedHosts: [] };
+const CLOSED = { allowPrivate: false, allowedHosts: [] };
 
 describe("alert webhooks", () => {
   let server: http.Server;
@@ -29,7 +34,7 @@ describe("alert webhooks", () => {
     expect(secret).not.toBe(newWebhookSecret());
     const body = JSON.stringify({ type: "alert.firing", n: 1 });
     answer = 204;
-    expect(await deliverWebhook(url, secret, body, { "x-ouro-delivery": "d1" }, true)).toBe(204);
+    expect(await deliverWebhook(url, secret, body, { "x-ouro-delivery": "d1" }, OPEN)).toBe(204);
     const got = received.at(-1)!;
     expect(got.body).toBe(body);
     expect(got.headers["content-type"]).toBe("application/json");
@@ -44,19 +49,29 @@ describe("alert webhooks", () => {
 
   it("a non-2xx answer is an error (the job queue retries it)", async () => {
     answer = 503;
-    await expect(deliverWebhook(url, "k".repeat(20), "{}", {}, true)).rejects.toThrow(/answered HTTP 503/);
+    await expect(deliverWebhook(url, "k".repeat(20), "{}", {}, OPEN)).rejects.toThrow(/answered HTTP 503/);
   });
 
   it("refuses loopback and private addresses unless allowed, at creation and at delivery", async () => {
     const before = received.length;
-    await expect(deliverWebhook(url, "k".repeat(20), "{}", {}, false)).rejects.toThrow(/not a public address/);
+    await expect(deliverWebhook(url, "k".repeat(20), "{}", {}, CLOSED)).rejects.toThrow(/not a public address/);
     expect(received.length).toBe(before); // nothing was sent
     for (const bad of ["http://127.0.0.1/x", "http://192.168.0.10/x", "http://[fd00::1]/x", "http://0x7f000001/x"]) {
-      await expect(checkWebhookAddress(bad, false)).rejects.toMatchObject({ code: "BAD_USER_INPUT" });
+      await expect(checkWebhookAddress(bad, CLOSED)).rejects.toMatchObject({ code: "BAD_USER_INPUT" });
     }
-    await expect(checkWebhookAddress("http://127.0.0.1/x", true)).resolves.toBeUndefined();
-    await expect(checkWebhookAddress("file:///etc/passwd", true)).rejects.toThrow(/http or https/);
-    await expect(checkWebhookAddress("http://user:pw@example.com/x", true)).rejects.toThrow(/user name or password/);
-    await expect(checkWebhookAddress("not a url", true)).rejects.toThrow(/not a valid URL/);
+    await expect(checkWebhookAddress("http://127.0.0.1/x", OPEN)).resolves.toBeUndefined();
+    await expect(checkWebhookAddress("file:///etc/passwd", OPEN)).rejects.toThrow(/http or https/);
+    await expect(checkWebhookAddress("http://user:pw@example.com/x", OPEN)).rejects.toThrow(/user name or password/);
+    await expect(checkWebhookAddress("not a url", OPEN)).rejects.toThrow(/not a valid URL/);
+  });
+
+  it("reaches a listed private host, at creation and at delivery, and nothing else private", async () => {
+    answer = 200;
+    const onlyThisHost = { allowPrivate: false, allowedHosts: [parseAddressRange("127.0.0.1/32")] };
+    await expect(checkWebhookAddress("http://127.0.0.1/x", onlyThisHost)).resolves.toBeUndefined();
+    expect(await deliverWebhook(url, "k".repeat(20), "{}", {}, onlyThisHost)).toBe(200);
+    for (const other of ["http://127.0.0.2/x", "http://10.0.0.1/x", "http://169.254.169.254/latest"]) {
+      await expect(checkWebhookAddress(other, onlyThisHost), other).rejects.toThrow(/not among the allowed hosts/);
+    }
   });
 });

@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import { badInput, OuroError } from "../../platform/errors";
-import { checkHop, type NetworkSeams, pinnedLookup, redactUrl } from "../../platform/net/url-guard";
+import { checkHop, type NetworkSeams, pinnedLookup, type Reach, redactUrl } from "../../platform/net/url-guard";
 
 // Alert notifications. The receiver checks X-Ouro-Signature = "sha256=" + hex(HMAC-SHA256(secret,
 // timestamp + "." + body)) with the X-Ouro-Timestamp header, and may refuse old timestamps to
@@ -43,10 +43,10 @@ export function parseWebhookUrl(raw: string): URL {
 }
 
 /** Checks the address now (at rule creation) so a private target is refused up front. */
-export async function checkWebhookAddress(raw: string, allowPrivate: boolean, network?: NetworkSeams): Promise<void> {
+export async function checkWebhookAddress(raw: string, reach: Reach, network?: NetworkSeams): Promise<void> {
   const url = parseWebhookUrl(raw);
   try {
-    await checkHop({ url, index: 0 }, allowPrivate, network);
+    await checkHop({ url, index: 0 }, reach.allowPrivate, network, reach.allowedHosts);
   } catch (err) {
     if (err instanceof OuroError) throw new OuroError(err.code, `webhookUrl: ${err.message}`, { field: "webhookUrl" });
     throw err;
@@ -54,9 +54,9 @@ export async function checkWebhookAddress(raw: string, allowPrivate: boolean, ne
 }
 
 /** POSTs a signed body; resolves with the status, throws on a refused address, timeout or non-2xx. */
-export async function deliverWebhook(raw: string, secret: string, body: string, headers: Record<string, string>, allowPrivate: boolean, network?: NetworkSeams): Promise<number> {
+export async function deliverWebhook(raw: string, secret: string, body: string, headers: Record<string, string>, reach: Reach, network?: NetworkSeams): Promise<number> {
   const url = parseWebhookUrl(raw);
-  const target = await checkHop({ url, index: 0 }, allowPrivate, network);
+  const target = await checkHop({ url, index: 0 }, reach.allowPrivate, network, reach.allowedHosts);
   const timestamp = Math.floor(Date.now() / 1000).toString();
   const client = url.protocol === "https:" ? https : http;
   return new Promise<number>((resolve, reject) => {

@@ -21,6 +21,14 @@ export interface NetworkSeams {
   connectTo?: (checked: ResolvedAddress) => ResolvedAddress;
 }
 
+/** Which non-public addresses a kind of outgoing request may reach (configuration). */
+export interface Reach {
+  /** Every loopback, private and link-local address. */
+  allowPrivate: boolean;
+  /** Only these addresses and ranges. */
+  allowedHosts: readonly AddressRange[];
+}
+
 export interface Hop {
   url: URL;
   /** 0 for the URL the user gave, n for the n-th redirect. */
