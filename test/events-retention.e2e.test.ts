@@ -1,6 +1,7 @@
+import net from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runRetentionPass } from "../server/src/domains/events/retention";
+import { runRetentionPass, startEventRetention } from "../server/src/domains/events/retention";
 import { createProject, startTestOuro, type TestOuro } from "./helpers/ouro";
 
 // Event history retention (OURO_EVENTS_RETENTION_DAYS, server/src/domains/events/retention.ts):
@@ -17,6 +18,24 @@ interface Ev {
   user: string;
   at: string;
   amount: number;
+}
+
+/** A PostgreSQL ErrorResponse: FATAL 53300, too many clients. */
+function fatalTooManyClients(): Buffer {
+  const fields = Buffer.from("SFATAL\0VFATAL\0C53300\0Msorry, too many clients already\0\0");
+  const head = Buffer.alloc(5);
+  head.write("E");
+  head.writeInt32BE(fields.length + 4, 1);
+  return Buffer.concat([head, fields]);
+}
+
+/** A local address where nothing listens, so connecting to it is refused at once. */
+async function refusingPort(): Promise<number> {
+  const server = net.createServer().listen(0, "127.0.0.1");
+  await new Promise((r) => server.once("listening", r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
 }
 
 const partitionOf = (ms: number) => `events_p${new Date(ms).toISOString().slice(0, 10).replace(/-/g, "")}`;
@@ -118,6 +137,42 @@ describe("event history retention", () => {
     } finally {
       await other.end();
     }
+  });
+
+  it("a pass that cannot connect for its lock closes that connection, logs a warning and returns null; the worker's pass does not fail", async () => {
+    // A server that answers the startup message with a FATAL error and then keeps the socket
+    // open: only the client ending it closes it.
+    const sockets: net.Socket[] = [];
+    const closed: Promise<string>[] = [];
+    const server = net.createServer((socket) => {
+      sockets.push(socket);
+      closed.push(new Promise((r) => socket.once("close", () => r("closed"))));
+      socket.on("error", () => undefined);
+      socket.once("data", () => socket.write(fatalTooManyClients()));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const warnings = () =>
+      t.logs
+        .flatMap((chunk) => chunk.split("\n").filter(Boolean))
+        .map((line) => JSON.parse(line) as { level: number; msg: string; err?: string })
+        .filter((l) => l.level === 40 && l.msg.startsWith("event retention"));
+    try {
+      const unreachable = { ...t.app, databaseUrl: `postgres://ouro@127.0.0.1:${(server.address() as net.AddressInfo).port}/ouro` };
+      expect(await runRetentionPass(unreachable)).toBeNull();
+      expect(closed).toHaveLength(1);
+      expect(await Promise.race([closed[0], new Promise((r) => setTimeout(() => r("still open"), 2000))])).toBe("closed");
+      expect(warnings()).toEqual([expect.objectContaining({ msg: "event retention pass skipped: could not connect for its lock", err: expect.stringMatching(/too many clients/) })]);
+
+      // The worker's loop: a refused connection ends its first pass with the same warning.
+      const refused = { ...t.app, databaseUrl: `postgres://ouro@127.0.0.1:${await refusingPort()}/ouro` };
+      await startEventRetention(refused).stop();
+      expect(warnings().map((w) => w.msg)).toEqual(["event retention pass skipped: could not connect for its lock", "event retention pass skipped: could not connect for its lock"]);
+      expect(warnings()[1].err).toMatch(/ECONNREFUSED/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((r) => server.close(r));
+    }
+    expect(await partitions()).toEqual(expect.arrayContaining(oldDays));
   });
 
   it("drops day partitions past retention, keeps those a 10-day window still needs (audited with the reason), and leaves online values alone", async () => {

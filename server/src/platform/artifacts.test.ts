@@ -103,6 +103,18 @@ describe("LocalArtifactStore", () => {
     await expect(access(file)).rejects.toMatchObject({ code: "ENOENT" });
   });
 
+  it("a blob an older version stored writable (0644) is read-only after the same bytes are put again", async () => {
+    const bytes = "stored before blobs were read-only";
+    const file = path.join(root, "blobs", sha(bytes).slice(0, 2), sha(bytes));
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, bytes, { mode: 0o644 });
+    expect((await stat(file)).mode & 0o777).toBe(0o644);
+    expect(await store.put([bytes])).toEqual({ sha256: sha(bytes), byteSize: bytes.length });
+    expect((await stat(file)).mode & 0o777).toBe(0o444);
+    expect(await readFile(file, "utf8")).toBe(bytes);
+    expect(filesUnder(root)).toEqual([path.relative(root, file)]);
+  });
+
   it.runIf(process.getuid?.() === 0)("as a user other than root, a blob cannot be opened for writing but can be removed", async () => {
     // The server runs as an unprivileged user owning the store (see the Dockerfile); root
     // ignores file modes, so the check runs in a child process as nobody.

@@ -59,7 +59,10 @@ export class LocalArtifactStore implements ArtifactStore {
       const final = this.pathOf(sha256);
       await mkdir(path.dirname(final), { recursive: true });
       await chmod(tmp, 0o444); // before the rename, so the blob is never writable under its name
-      await rename(tmp, final); // same bytes under the same name: replacing is harmless
+      // Same bytes under the same name: replacing is harmless, and it is what turns a blob an
+      // older version stored writable (0644) read-only. A shortcut that skips the rename when
+      // the blob exists would have to chmod it instead.
+      await rename(tmp, final);
       return { sha256, byteSize };
     } catch (err) {
       // A full disk is the operator's to fix and the client's to retry later, not a bug.

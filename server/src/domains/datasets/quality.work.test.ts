@@ -69,6 +69,24 @@ describe("evaluateExpectations on a crafted frame", () => {
     expect(one({ kind: "allowedSet", column: "id", values: ["", " ", "0x1", "2", "3", "4", "5", "6"] })).toMatchObject({ passed: false, failing: 1, examples: ["1"] });
   });
 
+  it("allowedSet on an Int64 column compares exactly past 2^53: 9007199254740992 does not allow 9007199254740993", () => {
+    const big = pl.DataFrame([pl.Series("n", ["9007199254740993", "9007199254740992", "-9223372036854775808", "9223372036854775807", "0", null]).cast(pl.Int64)]);
+    const run = (values: string[]) => evaluateExpectations(big, [{ kind: "allowedSet", column: "n", values }]).results[0];
+    const all = ["9007199254740993", "9007199254740992", "-9223372036854775808", "9223372036854775807", "0"];
+    expect(run(all)).toMatchObject({ passed: true, failing: 0 });
+    // As float64 both values are 9007199254740992.
+    expect(run(["9007199254740992", "-9223372036854775808", "9223372036854775807", "0"])).toMatchObject({ passed: false, failing: 1, examples: ["9007199254740993"] });
+    expect(run(["9007199254740993", "-9223372036854775808", "9223372036854775807", "0"])).toMatchObject({ passed: false, failing: 1, examples: ["9007199254740992"] });
+    // Other plain ways to write the same whole numbers still allow them.
+    expect(run(["9007199254740993.0", "9.007199254740992e15", "-9223372036854775808e0", "+9223372036854775807", "-0.00"])).toMatchObject({ passed: true });
+    // A fraction, text and "" allow nothing (not 0, not the nearest integer).
+    expect(run(["9007199254740992.5", "x", "", "9223372036854775807e400", "-9223372036854775808", "9223372036854775807"])).toMatchObject({
+      passed: false,
+      failing: 3,
+      examples: ["9007199254740993", "9007199254740992", "0"],
+    });
+  });
+
   it("unique: every row of a repeated value fails; repeated nulls do not", () => {
     passes({ kind: "unique", column: "id" });
     passes({ kind: "unique", column: "score" }); // one null

@@ -29,6 +29,38 @@ const EXAMPLES = 5;
 /** A number written plainly ("1", "-2.5", "3e2"); not "", " ", "0x10" or "Infinity", which Number() would also read. */
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
+/** More digits than any 64-bit integer has: such a value cannot be in an integer column. */
+const INT64_DIGITS = 20;
+
+const isInteger = (series: pl.Series) => /^U?Int\d+$/.test((series.dtype as unknown as { variant: string }).variant);
+
+/**
+ * The plainly written numbers among `values` that are whole, each as polars writes an integer
+ * ("3e0" and "3.00" become "3", "-0" becomes "0"), worked out on the digits so nothing is
+ * rounded. Fractions, and numbers too long for 64 bits, allow nothing in an integer column.
+ */
+function integerTexts(values: string[]): string[] {
+  const out: string[] = [];
+  for (const v of values) {
+    const m = /^([+-]?)(\d*)\.?(\d*)(?:e([+-]?\d+))?$/i.exec(v);
+    if (!m || !DECIMAL.test(v)) continue;
+    const [, sign, whole, fraction, exp] = m;
+    let digits = (whole + fraction).replace(/^0+/, "");
+    let shift = Number(exp ?? 0) - fraction.length;
+    if (digits === "") {
+      out.push("0");
+      continue;
+    }
+    // Trailing zeros only move the decimal point.
+    const zeros = /0*$/.exec(digits)![0].length;
+    digits = digits.slice(0, digits.length - zeros);
+    shift += zeros;
+    if (shift < 0 || digits.length + shift > INT64_DIGITS) continue;
+    out.push((sign === "-" ? "-" : "") + digits + "0".repeat(shift));
+  }
+  return out;
+}
+
 function check(df: pl.DataFrame, e: Expectation): ExpectationResult {
   if (e.kind === "rowCount") {
     const ok = (e.min == null || df.height >= e.min) && (e.max == null || df.height <= e.max);
@@ -61,10 +93,13 @@ function check(df: pl.DataFrame, e: Expectation): ExpectationResult {
     }
     case "allowedSet":
       // The values arrive as text. A numeric column compares as numbers ("1" allows 1.0 and
-      // 1; text that is not a number allows nothing), anything else as text.
-      bad = series.isNumeric()
-        ? col.isNotNull().and(col.cast(pl.Float64).isIn(e.values.filter((v) => DECIMAL.test(v)).map(Number)).not())
-        : col.isNotNull().and(col.cast(pl.Utf8).isIn(e.values).not());
+      // 1; text that is not a number allows nothing), anything else as text. An integer
+      // column compares exactly: as float64, Int64 values past 2^53 would round together.
+      bad = isInteger(series)
+        ? col.isNotNull().and(col.cast(pl.Utf8).isIn(integerTexts(e.values)).not())
+        : series.isNumeric()
+          ? col.isNotNull().and(col.cast(pl.Float64).isIn(e.values.filter((v) => DECIMAL.test(v)).map(Number)).not())
+          : col.isNotNull().and(col.cast(pl.Utf8).isIn(e.values).not());
       break;
     case "unique":
       bad = col.isNotNull().and(col.isDuplicated());

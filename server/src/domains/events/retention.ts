@@ -186,20 +186,37 @@ type RetentionApp = Pick<AppServices, "db" | "log" | "config" | "databaseUrl">;
  * retention, except those an event feature set may still read to rebuild its windows
  * (historyNeeds) — those are kept, logged and audited with the reason. One worker at a time:
  * the others skip the pass. The lock is a session advisory lock on a connection of its own,
- * so the pass never waits for a pool connection it holds itself. Returns null when it did not run.
+ * so the pass never waits for a pool connection it holds itself. Returns null when it did not
+ * run, including when that connection cannot be made (the next pass tries again).
  */
 export async function runRetentionPass(app: RetentionApp, now = Date.now()): Promise<RetentionReport | null> {
   const retentionDays = app.config.events.retentionDays;
   if (retentionDays <= 0) return null;
-  const lock = new pg.Client({ connectionString: app.databaseUrl, application_name: "ouro-event-retention" });
+  // A connect that is never answered must not hang the pass (later ticks skip while one runs).
+  const lock = new pg.Client({ connectionString: app.databaseUrl, application_name: "ouro-event-retention", connectionTimeoutMillis: app.config.dbConnectTimeoutMs });
   lock.on("error", (err) => app.log.warn({ err: err.message }, "event retention lock connection error"));
-  await lock.connect();
+  if (!(await connectLock(app, lock))) return null;
   try {
     const { rows } = await lock.query<{ got: boolean }>("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS got", [PASS_LOCK]);
     return rows[0].got ? await retentionPass(app, retentionDays, now) : null;
   } finally {
     // Ending the session releases its lock.
     await lock.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Connects the lock's own client. A failed connect can leave its socket open (a server that
+ * answers with an error and waits), so the client is ended before the pass gives up.
+ */
+async function connectLock(app: RetentionApp, lock: pg.Client): Promise<boolean> {
+  try {
+    await lock.connect();
+    return true;
+  } catch (err) {
+    await lock.end().catch(() => undefined);
+    app.log.warn({ err: (err as Error).message }, "event retention pass skipped: could not connect for its lock");
+    return false;
   }
 }
 
