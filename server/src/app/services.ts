@@ -35,6 +35,11 @@ export async function startServices(config: Config, log: Logger, role: string, o
       const tokenId = (msg.data as { tokenId?: string } | undefined)?.tokenId;
       if (tokenId) tokens.forgetToken(tokenId);
     });
+    const artifacts = new LocalArtifactStore(config.artifactDir);
+    artifacts.sealOldBlobs().then(
+      (n) => n > 0 && log.info({ blobs: n }, "made blobs stored by an older version read-only"),
+      (err: unknown) => log.warn({ err: (err as Error).message }, "could not make older blobs read-only"),
+    );
     return {
       tokens,
       config,
@@ -42,7 +47,7 @@ export async function startServices(config: Config, log: Logger, role: string, o
       db,
       bus,
       live: new LiveHub(bus),
-      artifacts: new LocalArtifactStore(config.artifactDir),
+      artifacts,
       databaseUrl: url,
       async close() {
         await bus.stop();

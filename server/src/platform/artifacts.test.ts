@@ -115,6 +115,26 @@ describe("LocalArtifactStore", () => {
     expect(filesUnder(root)).toEqual([path.relative(root, file)]);
   });
 
+  it("seals blobs older versions left writable once per store, without touching their bytes", async () => {
+    const old = ["written by an older version", "and another one"].map((bytes) => {
+      const file = path.join(root, "blobs", sha(bytes).slice(0, 2), sha(bytes));
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, bytes, { mode: 0o644 });
+      return { file, bytes };
+    });
+    const fresh = await store.put(["stored read-only already"]);
+    expect(await store.sealOldBlobs()).toBe(2);
+    for (const { file, bytes } of old) {
+      expect((await stat(file)).mode & 0o777).toBe(0o444);
+      expect(await readFile(file, "utf8")).toBe(bytes);
+    }
+    expect((await stat(await store.localPath(fresh.sha256))).mode & 0o777).toBe(0o444);
+    // Done once: a second start does not walk the store again.
+    writeFileSync(old[0].file + ".stray", "x", { mode: 0o644 });
+    expect(await store.sealOldBlobs()).toBe(0);
+    expect(await new LocalArtifactStore(path.join(root, "empty")).sealOldBlobs()).toBe(0);
+  });
+
   it.runIf(process.getuid?.() === 0)("as a user other than root, a blob cannot be opened for writing but can be removed", async () => {
     // The server runs as an unprivileged user owning the store (see the Dockerfile); root
     // ignores file modes, so the check runs in a child process as nobody.

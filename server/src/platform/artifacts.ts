@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { chmod, mkdir, rename, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -72,6 +72,32 @@ export class LocalArtifactStore implements ArtifactStore {
     } finally {
       await rm(tmp, { force: true });
     }
+  }
+
+  /**
+   * Makes blobs that older versions stored writable (0644) read-only, once per store: a marker
+   * file records that the sweep is done. Run in the background at start; safe to run twice.
+   * Returns how many blobs it changed.
+   */
+  async sealOldBlobs(): Promise<number> {
+    const blobs = path.join(this.root, "blobs");
+    const marker = path.join(blobs, ".sealed");
+    if (await stat(marker).then(() => true, () => false)) return 0;
+    let sealed = 0;
+    const shards = await readdir(blobs, { withFileTypes: true }).catch(() => []);
+    for (const shard of shards.filter((d) => d.isDirectory())) {
+      for (const name of await readdir(path.join(blobs, shard.name))) {
+        const file = path.join(blobs, shard.name, name);
+        const { mode } = await stat(file);
+        if (mode & 0o222) {
+          await chmod(file, 0o444);
+          sealed += 1;
+        }
+      }
+    }
+    await mkdir(blobs, { recursive: true });
+    await writeFile(marker, "blobs stored before this file are read-only\n");
+    return sealed;
   }
 
   async open(sha256: string): Promise<Readable> {
