@@ -166,12 +166,48 @@ describe("model lineage, hyperparameter search and canary rollouts in JupyterLab
     const trials = runs.filter((r) => r.parentRunId === parent.id);
     expect(trials.map((r) => r.id).sort()).toEqual(done.result.trials.map((t: { runId: string }) => t.runId).sort());
 
-    // In the UI: the search's run opened, and the tree shows the job and every trial run.
+    // In the UI: the search's run opened, and the tree shows the job.
     await ui.panel("run", parent.id).waitFor({ timeout: 30_000 });
     await ui.treeNode("job", job.id).waitFor({ timeout: 30_000 });
     await expect.poll(() => ui.treeNode("job", job.id).locator(".ouro-badge").textContent(), { timeout: 30_000 }).toBe("succeeded");
-    for (const trial of trials) await ui.treeNode("run", trial.id).waitFor({ timeout: 30_000 });
+
+    // The trials sit under the search's run, folded away until asked for.
+    const toggle = ui.treeNode("run", parent.id).locator('[data-ouro-action="toggle-trials"]');
+    await expect.poll(() => ui.treeNode("run", parent.id).locator(".ouro-child-count").textContent(), { timeout: 30_000 }).toBe("3 trials");
+    expect(await toggle.getAttribute("aria-expanded")).toBe("false");
+    const nested = ui.sidebar().locator(`[data-ouro-trials-of="${parent.id}"]`);
+    for (const trial of trials) expect(await nested.locator(`[data-ouro-kind="run"][data-ouro-id="${trial.id}"]`).count()).toBe(1);
+    expect(await nested.isVisible()).toBe(false);
+    await toggle.click();
+    for (const trial of trials) await ui.treeNode("run", trial.id).waitFor({ timeout: 15_000 });
+    expect(await toggle.getAttribute("aria-expanded")).toBe("true");
+
+    // Each trial row shows the params the search varied and the score the search gave it (a
+    // trial stopped early has no model params: training records them when it ends).
+    const params = async (id: string) => (await ui.gql(`query($id: ID!) { run(id: $id) { params { key value } } }`, { id })).run.params as { key: string; value: string }[];
+    const trialParams = new Map(await Promise.all(trials.map(async (t) => [t.id, new Map((await params(t.id)).map((p) => [p.key, p.value]))] as const)));
+    const keys = [...new Set([...trialParams.values()].flatMap((m) => [...m.keys()]))].filter(
+      (k) => !["trial", "search"].includes(k) && new Set([...trialParams.values()].flatMap((m) => (m.has(k) ? [m.get(k)] : []))).size > 1,
+    );
+    expect(keys.some((k) => k.endsWith("learningRate"))).toBe(true);
+    for (const r of done.result.trials as { runId: string; score: number | null }[]) {
+      const row = ui.treeNode("run", r.runId);
+      await expect.poll(() => row.getAttribute("data-ouro-params"), { timeout: 30_000 }).not.toBeNull();
+      const shown = keys.filter((k) => trialParams.get(r.runId)!.has(k));
+      expect(JSON.parse((await row.getAttribute("data-ouro-params"))!)).toEqual(Object.fromEntries(shown.map((k) => [k, trialParams.get(r.runId)!.get(k)])));
+      expect(await row.getAttribute("data-ouro-score")).toBe(r.score === null ? null : String(r.score));
+      const text = (await row.locator(".ouro-trial-meta").textContent())!;
+      for (const k of shown) expect(text).toContain(`${k.slice(k.lastIndexOf(".") + 1)}=`);
+      if (r.score !== null) expect(text).toContain("val_loss ");
+    }
+    expect(await ui.treeNode("run", done.result.bestRunId).locator(".ouro-best").count()).toBe(1);
+    expect(await nested.locator(".ouro-best").count()).toBe(1);
     await ui.shot("search-finished");
+
+    // A trial opens like any other run: its params in the run view.
+    const finished = trials.find((t) => [...trialParams.get(t.id)!.keys()].some((k) => k.endsWith("learningRate")))!;
+    await ui.treeNode("run", finished.id).locator(".ouro-node-label").click();
+    await ui.panel("run", finished.id).locator(".ouro-params td", { hasText: /learningRate$/ }).waitFor({ timeout: 30_000 });
   }, 360_000);
 
   it("the deployment view is live from the deploymentStats subscription, with no polling", async () => {
@@ -316,4 +352,18 @@ describe("model lineage, hyperparameter search and canary rollouts in JupyterLab
       await other.close();
     }
   }, 150_000);
+
+  it("a deployment deleted under its open, streaming view says not found", async () => {
+    const view = await front("deployment", deploymentId);
+    await expect.poll(() => view.getAttribute("data-ouro-stats-source"), { timeout: 30_000 }).toBe("subscription");
+    await expect.poll(() => view.locator(".ouro-message").getAttribute("data-level"), { timeout: 30_000 }).toBe("live");
+    // Ouro has no deleteDeployment mutation: the row goes as an operator would remove it.
+    await ui.t.app.db.query("DELETE FROM deployments WHERE id = $1", [deploymentId]);
+    const gone = view.locator('[data-ouro-error="not-found"]');
+    await gone.waitFor({ timeout: 20_000 });
+    expect(await gone.textContent()).toMatch(/^This deployment was not found: it was deleted/);
+    // The live numbers stopped with it.
+    expect(await view.locator(".ouro-message").textContent()).toBe("");
+    await ui.shot("deleted-deployment");
+  }, 60_000);
 });

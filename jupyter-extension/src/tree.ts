@@ -1,5 +1,6 @@
 /**
- * The sidebar: one project's datasets, feature sets, experiments and runs, models and jobs.
+ * The sidebar: one project's datasets, feature sets, experiments and runs (a search's trials
+ * folded under its run), models and jobs.
  * It stays live: the project's audit stream says when something was created or changed (the
  * tree then reloads, debounced), and every queued or running job is watched for its status.
  */
@@ -14,16 +15,19 @@ import {
   ProjectRunTreeDocument,
   ProjectServingTreeDocument,
   ProjectLabellingTreeDocument,
+  SearchTrialsDocument,
   type ProjectLabellingTreeQuery,
   type ProjectDataTreeQuery,
   type ProjectModelTreeQuery,
   type ProjectRunTreeQuery,
   type ProjectServingTreeQuery,
 } from "./generated/graphql";
+import { childNoun, isSearch, nestChildRuns, showTrial, summarizeTrials, type TrialSummary } from "./search-tree";
 import { newLabellingTask } from "./views/labelling-create";
 import type { OuroItem } from "./views/panel";
 
 type Tree = ProjectDataTreeQuery & ProjectRunTreeQuery & ProjectModelTreeQuery & ProjectServingTreeQuery & ProjectLabellingTreeQuery;
+type TreeRun = Tree["runs"]["nodes"][number];
 const ACTIVE = new Set(["queued", "running"]);
 const PROJECT_KEY = "ouro:selected-project";
 
@@ -39,6 +43,11 @@ export class OuroSidebar extends Widget {
   private readonly tree = h("div", { class: "ouro-tree" });
   private readonly closedSections = new Set<string>();
   private readonly checkedRuns = new Set<string>();
+  /** Runs whose child runs (a search's trials) are unfolded; folded is the default. */
+  private readonly unfolded = new Set<string>();
+  /** Each unfolded search's trial summaries, and the state of its trials they were read at. */
+  private readonly trialSummaries = new Map<string, { key: string; trials: Map<string, TrialSummary> }>();
+  private readonly trialsLoading = new Map<string, string>();
   private live: AbortController | null = null;
   private readonly watched = new Set<string>();
   private reloadTimer: number | undefined;
@@ -239,12 +248,37 @@ export class OuroSidebar extends Widget {
       return details;
     };
 
-    const runsByExperiment = new Map<string, Tree["runs"]["nodes"]>();
-    for (const run of data.runs.nodes) runsByExperiment.set(run.experiment.id, [...(runsByExperiment.get(run.experiment.id) ?? []), run]);
-    const runNode = (run: Tree["runs"]["nodes"][number]) => {
+    const { topLevel, childrenOf } = nestChildRuns(data.runs.nodes);
+    const runsByExperiment = new Map<string, TreeRun[]>();
+    for (const run of topLevel) runsByExperiment.set(run.experiment.id, [...(runsByExperiment.get(run.experiment.id) ?? []), run]);
+    const runNode = (run: TreeRun, ...extra: HTMLElement[]) => {
       const box = h("input", { type: "checkbox", class: "ouro-compare-box", title: "Tick to compare", checked: this.checkedRuns.has(run.id) });
       box.addEventListener("change", () => (box.checked ? this.checkedRuns.add(run.id) : this.checkedRuns.delete(run.id)));
-      return node({ kind: "run", id: run.id, label: run.name, projectId }, box, badge(run.status));
+      return node({ kind: "run", id: run.id, label: run.name, projectId }, ...extra, box, badge(run.status));
+    };
+    // A run with child runs (a search and its trials): its row, then its children folded under it.
+    const runRows = (run: TreeRun): HTMLElement[] => {
+      const children = childrenOf.get(run.id);
+      if (!children) return [runNode(run)];
+      const group = h("li", { class: "ouro-child-runs", "data-ouro-trials-of": run.id }, h("ul", {}, ...children.flatMap(runRows)));
+      const count = `${children.length} ${childNoun(run, children.length)}`;
+      const toggle = h("button", { class: "ouro-toggle", "data-ouro-action": "toggle-trials", title: `Show or hide the ${count} of ${run.name}`, "aria-label": `${count} of ${run.name}` });
+      const show = (open: boolean) => {
+        group.hidden = !open;
+        toggle.setAttribute("aria-expanded", String(open));
+        toggle.textContent = open ? "▾" : "▸";
+        if (open && isSearch(run)) void this.loadTrials(run, children, group, projectId);
+      };
+      toggle.addEventListener("click", () => {
+        const open = !this.unfolded.has(run.id);
+        if (open) this.unfolded.add(run.id);
+        else this.unfolded.delete(run.id);
+        show(open);
+      });
+      show(this.unfolded.has(run.id));
+      const row = runNode(run, h("span", { class: "ouro-node-meta ouro-child-count" }, count));
+      row.prepend(toggle);
+      return [row, group];
     };
 
     this.tree.replaceChildren(
@@ -276,7 +310,7 @@ export class OuroSidebar extends Widget {
         data.runs.totalCount,
         data.experiments.nodes.map((e) => {
           const li = h("li", { class: "ouro-group", "data-ouro-kind": "experiment", "data-ouro-id": e.id }, h("span", { class: "ouro-node-label" }, e.name));
-          li.append(h("ul", {}, ...(runsByExperiment.get(e.id) ?? []).map(runNode)));
+          li.append(h("ul", {}, ...(runsByExperiment.get(e.id) ?? []).flatMap(runRows)));
           return li;
         }),
         "No runs yet.",
@@ -359,6 +393,37 @@ export class OuroSidebar extends Widget {
       ),
     );
     for (const j of data.jobs.nodes) if (ACTIVE.has(j.status)) this.watchJob(j.id);
+  }
+
+  /**
+   * Paints an unfolded search's trial summaries: the last ones read at once, then fresh ones
+   * when its trials changed since (one started, finished or was stopped).
+   */
+  private async loadTrials(search: TreeRun, trials: TreeRun[], group: HTMLElement, projectId: string): Promise<void> {
+    const key = JSON.stringify([search.status, trials.map((t) => [t.id, t.status])]);
+    const cached = this.trialSummaries.get(search.id);
+    if (cached) this.paintTrials(group, cached.trials);
+    if (cached?.key === key || this.trialsLoading.get(search.id) === key) return;
+    this.trialsLoading.set(search.id, key);
+    try {
+      const data = await this.connection.client.request(SearchTrialsDocument, { searchId: search.id, projectId, experiment: search.experiment.name });
+      const summaries = summarizeTrials(search.id, data);
+      this.trialSummaries.set(search.id, { key, trials: summaries });
+      // The tree may have been redrawn meanwhile: paint what it shows now.
+      const current = this.tree.querySelector<HTMLElement>(`[data-ouro-trials-of="${search.id}"]`);
+      if (current) this.paintTrials(current, summaries);
+    } catch (err) {
+      this.setStatus(describeError(err, `Search ${search.name}`), "error");
+    } finally {
+      if (this.trialsLoading.get(search.id) === key) this.trialsLoading.delete(search.id);
+    }
+  }
+
+  private paintTrials(group: HTMLElement, trials: Map<string, TrialSummary>): void {
+    for (const [id, summary] of trials) {
+      const row = group.querySelector<HTMLElement>(`:scope > ul > [data-ouro-kind="run"][data-ouro-id="${id}"]`);
+      if (row) showTrial(row, summary);
+    }
   }
 
   private select(item: OuroItem, li: HTMLElement): void {

@@ -14,6 +14,12 @@ const STREAM_EVERY_SECONDS = 2;
 const POLL_MS = 3000;
 /** While polling, try the subscription again this often. */
 const RESUBSCRIBE_MS = 30_000;
+/**
+ * The deployment itself is re-read this often: the stats stream goes on (with zeros) after the
+ * deployment is deleted, so this is how a deleted deployment is noticed; a rollout decided
+ * elsewhere (automatically, or from another page) shows up the same way.
+ */
+const REFRESH_MS = 5000;
 const ACTIVE_ROLLOUT = new Set(["running", "awaitingApproval"]);
 
 /**
@@ -21,6 +27,7 @@ const ACTIVE_ROLLOUT = new Set(["running", "awaitingApproval"]);
  * canary / promote / roll back, and throughput and latency over the last minute. The numbers
  * come from the `deploymentStats` subscription (a sample every 2 s, pushed by the server).
  * Only if the stream cannot be had does the view poll `deploymentStatsNow`, and it says so.
+ * The deployment is re-read every few seconds, so its deletion ends the view with a not-found.
  */
 export class DeploymentView extends OuroPanel {
   private readonly throughput = new LineChart("rows/s (last 60 s)", "seconds since opened");
@@ -38,6 +45,9 @@ export class DeploymentView extends OuroPanel {
   private stream: LiveStream<Sample> | null = null;
   private pollTimer: number | undefined;
   private resubscribeTimer: number | undefined;
+  private refreshTimer: number | undefined;
+  /** The deployment as last drawn, so an unchanged re-read redraws nothing (no button moves under the pointer). */
+  private shown = "";
 
   constructor(connection: OuroConnection, deploymentId: string, label: string, private readonly open?: (item: OuroItem) => void) {
     super(connection, { kind: "deployment", id: deploymentId, label });
@@ -54,12 +64,19 @@ export class DeploymentView extends OuroPanel {
     );
     this.renderTraffic();
     void this.follow();
+    this.refreshTimer = window.setInterval(() => {
+      if (this.signal.aborted) return window.clearInterval(this.refreshTimer);
+      void this.refresh().catch((err) => this.fail(err));
+    }, REFRESH_MS);
   }
 
   /** The deployment and the names of the versions it serves; redraws the header and the traffic table. */
   private async refresh(): Promise<void> {
     const { deployment: d } = await this.client.request(DeploymentPanelDocument, { id: this.item.id }, { signal: this.signal });
-    if (this.isDisposed) return;
+    if (this.isDisposed || this.gone) return;
+    const key = JSON.stringify(d);
+    if (key === this.shown) return;
+    this.shown = key;
     this.deployment = d;
     this.item.projectId = d.projectId;
     this.title.label = `Deployment ${d.name}`;
@@ -257,6 +274,7 @@ export class DeploymentView extends OuroPanel {
   }
 
   override dispose(): void {
+    window.clearInterval(this.refreshTimer);
     window.clearInterval(this.pollTimer);
     window.clearTimeout(this.resubscribeTimer);
     this.stream?.close();
