@@ -137,6 +137,18 @@ describe("training, evaluation and the model registry", () => {
       i: { projectId, experiment: "search", datasetVersionId: versionId, recipeId, target: "Species", task: "multiclass", model: { kind: "mlp", epochs: 15 } },
       s: { strategy: "grid", space: [{ name: "learningRate", values: [0.0005, 0.02] }, { name: "layers", values: [[8], [32]] }], maxConcurrent: 2, metric: "val_loss", medianStopping: true },
     });
+    // A trial's sampled hyperparameters are its params from its start, not only once training ends
+    // (a trial stopped early never gets there): look at a trial in the middle of its 15 epochs.
+    let midway: { id: string; keys: string[] } | undefined;
+    for (let i = 0; i < 1200 && !midway; i++) {
+      [midway] = await t.app.db.query(
+        `SELECT r.id, array(SELECT key FROM params p WHERE p.run_id = r.id ORDER BY key) AS keys FROM runs r JOIN runs s ON s.id = r.parent_run_id
+         WHERE s.job_id = $1 AND (SELECT count(*) FROM metric_points m WHERE m.run_id = r.id AND m.key = 'val_loss') BETWEEN 1 AND 10 LIMIT 1`,
+        [job.id],
+      );
+      if (!midway) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(midway?.keys).toEqual(expect.arrayContaining(["model.learningRate", "model.layers", "trial"]));
     const done = await finished(job.id, 170_000);
     expect(done.status, done.error).toBe("succeeded");
     const { parentRunId, bestRunId, trials, bestScore } = done.result;

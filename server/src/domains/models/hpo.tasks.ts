@@ -5,7 +5,7 @@ import { cancelJob } from "../jobs/job.service";
 import { appendMetrics } from "../runs/metric.service";
 import { endRunAsSystem, recordParamsAsSystem } from "../runs/run.service";
 import { enqueueTraining } from "./train.service";
-import type { TrainPayload } from "./train.tasks";
+import { flatten, type TrainPayload } from "./train.tasks";
 
 export const HYPERPARAMETER_SEARCH = "models.search";
 const POLL_MS = 300;
@@ -128,7 +128,8 @@ export function searchTasks(): TaskHandlers {
             }),
           );
           running.set(job.id, { trial, runId, jobId: job.id });
-          await recordParamsAsSystem(ctx.db, runId, { ...trial.tags, search: p.parentRunId });
+          // The sampled model now, not only when training ends: a trial stopped early keeps them too.
+          await recordParamsAsSystem(ctx.db, runId, { ...flatten("model", trial.model, {}), ...trial.tags, search: p.parentRunId });
         }
         await sleep(POLL_MS);
         const states = await sql<{ id: string; status: string }>(ctx.db, "SELECT id, status FROM jobs WHERE id = ANY($1::uuid[])", [[...running.keys()]]);

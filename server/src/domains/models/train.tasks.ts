@@ -44,7 +44,8 @@ export interface EvaluatePayload {
   versionId: string;
 }
 
-function flatten(prefix: string, value: unknown, out: Record<string, string>): Record<string, string> {
+/** Nested params as run params: {model: {layers: [8]}} → {"model.layers": "[8]"}. */
+export function flatten(prefix: string, value: unknown, out: Record<string, string>): Record<string, string> {
   if (value !== null && typeof value === "object" && !Array.isArray(value)) {
     for (const [k, v] of Object.entries(value)) flatten(prefix ? `${prefix}.${k}` : k, v, out);
   } else if (value !== undefined) out[prefix] = typeof value === "string" ? value : JSON.stringify(value);
