@@ -155,6 +155,11 @@ describe("training, evaluation and the model registry", () => {
     expect(trials).toHaveLength(4);
     const children = await t.app.db.query("SELECT id FROM runs WHERE parent_run_id = $1", [parentRunId]);
     expect(children).toHaveLength(4);
+    // The API lists a search's trials by parent, and top-level runs without them.
+    const listed = (await t.gql(`query($p: ID!, $r: ID!) { trials: runs(projectId: $p, parentRunId: $r) { nodes { id } } top: runs(projectId: $p, topLevel: true, first: 100) { nodes { id parentRunId } } }`, { p: projectId, r: parentRunId })).data;
+    expect(listed.trials.nodes.map((n: { id: string }) => n.id).sort()).toEqual(children.map((c: { id: string }) => c.id).sort());
+    expect(listed.top.nodes.map((n: { id: string }) => n.id)).toContain(parentRunId);
+    expect(listed.top.nodes.filter((n: { parentRunId: string | null }) => n.parentRunId !== null)).toEqual([]);
     const scored = trials.filter((r: { status: string; score: number | null }) => r.status === "succeeded" && r.score !== null);
     expect(bestScore).toBe(Math.min(...scored.map((r: { score: number }) => r.score)));
     expect(trials.find((r: { runId: string }) => r.runId === bestRunId).status).toBe("succeeded");

@@ -406,7 +406,7 @@ export class OuroSidebar extends Widget {
     if (cached?.key === key || this.trialsLoading.get(search.id) === key) return;
     this.trialsLoading.set(search.id, key);
     try {
-      const data = await this.connection.client.request(SearchTrialsDocument, { searchId: search.id, projectId, experiment: search.experiment.name });
+      const data = await this.connection.client.request(SearchTrialsDocument, { searchId: search.id, projectId });
       const summaries = summarizeTrials(search.id, data);
       this.trialSummaries.set(search.id, { key, trials: summaries });
       // The tree may have been redrawn meanwhile: paint what it shows now.

@@ -50,9 +50,9 @@ export class RunsApi {
     return run;
   }
 
-  /** A project's runs, newest first. */
-  async list(projectId: string, filter: PageArgs & { experiment?: string; status?: RunStatus } = {}): Promise<Page<Run>> {
-    const { runs } = await this.ctx.http.request(RunsDocument, { projectId, experiment: filter.experiment, status: filter.status, first: filter.first, after: filter.after });
+  /** A project's runs, newest first; `parentRunId` lists a search's trials, `topLevel` only runs without a parent. */
+  async list(projectId: string, filter: PageArgs & { experiment?: string; status?: RunStatus; parentRunId?: string; topLevel?: boolean } = {}): Promise<Page<Run>> {
+    const { runs } = await this.ctx.http.request(RunsDocument, { projectId, experiment: filter.experiment, status: filter.status, parentRunId: filter.parentRunId, topLevel: filter.topLevel, first: filter.first, after: filter.after });
     return runs;
   }
 

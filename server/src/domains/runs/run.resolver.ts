@@ -48,10 +48,14 @@ export class RunResolver {
     @Arg("status", () => RunStatusEnum, { nullable: true }) status?: RunStatusEnum,
     @Arg("first", () => Int, { nullable: true }) first?: number,
     @Arg("after", () => CursorScalar, { nullable: true }) after?: string,
+    @Arg("parentRunId", () => ID, { nullable: true, description: "Only the children of this run (a search's trials)." }) parentRunId?: string,
+    @Arg("topLevel", () => Boolean, { nullable: true, description: "true: only runs without a parent run." }) topLevel?: boolean,
   ) {
     await requireRole(ctx.app.db, viewerOf(ctx), projectId, "viewer");
     const qb = ctx.app.db.getRepository(RunEntity).createQueryBuilder("r").where("r.project_id = :projectId", { projectId });
     if (status) qb.andWhere("r.status = :status", { status });
+    if (parentRunId) qb.andWhere("r.parent_run_id = :parentRunId", { parentRunId });
+    if (topLevel) qb.andWhere("r.parent_run_id IS NULL");
     if (experiment) qb.andWhere("r.experiment_id IN (SELECT id FROM experiments WHERE project_id = :projectId AND name = :experiment)", { experiment });
     return paginate(qb, "r", first, after);
   }
