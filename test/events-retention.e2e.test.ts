@@ -1,6 +1,7 @@
 import net from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ingestorOf } from "../server/src/domains/events/ingest.service";
 import { runRetentionPass, startEventRetention } from "../server/src/domains/events/retention";
 import { createProject, startTestOuro, type TestOuro } from "./helpers/ouro";
 
@@ -306,8 +307,12 @@ describe("event history retention", () => {
     expect(before!.dropped).toEqual([]);
     expect(before!.kept.find((k) => k.name === oldDays[0])!.neededBy.map((n) => n.name)).toEqual(["backfill"]);
 
+    expect(ingestorOf(t.app).featureSetsHeld).toContain(backfillId); // its events came through this server
     const r = await t.gql(`mutation($id: ID!) { deleteFeatureSet(id: $id) { name } }`, { id: backfillId });
     expect(r.data?.deleteFeatureSet).toEqual({ name: "backfill" });
+    // The server lets go of its queue and window cache (told through the bus).
+    for (let i = 0; i < 100 && ingestorOf(t.app).featureSetsHeld.includes(backfillId); i++) await new Promise((ok) => setTimeout(ok, 20));
+    expect(ingestorOf(t.app).featureSetsHeld).not.toContain(backfillId);
     const [deleted] = await audit("featureSet.delete");
     expect(deleted).toMatchObject({ project_id: projectId, target_id: backfillId, data: { name: "backfill", onlineRows: 1 } });
     expect(deleted.data.eventSource.watermark).toBe(clicks.find((e) => e.id === "c-20-ana-1")!.at);

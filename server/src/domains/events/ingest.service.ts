@@ -2,6 +2,7 @@ import type { Viewer } from "../../platform/auth";
 import { sql } from "../../platform/db";
 import { OuroError } from "../../platform/errors";
 import type { AppServices } from "../../platform/graphql/context";
+import { FEATURE_SET_DELETED_TOPIC } from "../features/feature-set.delete";
 import { storeEvents, updateWindows } from "./apply";
 import type { EventSourceEntity } from "./event.entity";
 import { accessEventSource } from "./event-source.service";
@@ -71,10 +72,22 @@ export class EventIngestor {
   private readonly partitions = new Set<string>();
   private readonly queues = new Map<string, Queue>();
 
-  constructor(private readonly app: AppServices) {}
+  constructor(private readonly app: AppServices) {
+    // A deleted feature set's queue and window cache (up to OURO_EVENTS_CACHE_BUCKETS buckets)
+    // would otherwise stay for the life of the process. Batches still in its queue fail as not found.
+    app.bus.subscribe(FEATURE_SET_DELETED_TOPIC, (msg) => {
+      const featureSetId = (msg.data as { featureSetId?: string } | undefined)?.featureSetId;
+      if (featureSetId) this.queues.delete(featureSetId);
+    });
+  }
 
   get busy(): number {
     return this.inFlight;
+  }
+
+  /** Feature sets this process holds a queue and window cache for. */
+  get featureSetsHeld(): string[] {
+    return [...this.queues.keys()];
   }
 
   async ingest(viewer: Viewer, featureSetId: string, events: unknown[]): Promise<IngestResult> {
