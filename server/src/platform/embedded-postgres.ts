@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
@@ -17,6 +18,10 @@ let packageHooksRemoved = false;
 
 const DB_NAME = "ouro";
 const USER = "ouro";
+/** Longest a stop waits for the sessions still open to end by themselves (see stopCluster). */
+const SMART_STOP_MS = 5000;
+/** PostgreSQL's last output lines kept, to say why it did not start. */
+const LOG_LINES_KEPT = 20;
 
 /**
  * Starts (initialising on first use) a PostgreSQL cluster under `dir`, listening on
@@ -52,6 +57,11 @@ export async function startEmbeddedPostgres(dir: string, port: number, log: Logg
     packageHooksRemoved = true;
   }
   const dataDir = path.join(dir, "pg");
+  const recent: string[] = [];
+  const remember = (m: string) => {
+    recent.push(...m.split("\n").map((l) => l.trim()).filter(Boolean));
+    recent.splice(0, recent.length - LOG_LINES_KEPT);
+  };
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -62,17 +72,53 @@ export async function startEmbeddedPostgres(dir: string, port: number, log: Logg
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"],
-    onLog: (m: string) => log.trace({ pg: m.trim() }, "postgres"),
+    onLog: (m: string) => {
+      remember(m);
+      log.trace({ pg: m.trim() }, "postgres");
+    },
     onError: (e: unknown) => log.debug({ pg: String(e).trim() }, "postgres"),
   });
   if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
     log.info({ dataDir }, "initialising embedded PostgreSQL");
     await server.initialise();
   }
-  await server.start();
+  // The package rejects with no reason when PostgreSQL exits during start-up (a port in use, a
+  // data directory another server holds); its output says which.
+  await server.start().catch((err: unknown) => {
+    const reason = err instanceof Error ? err.message : recent.join("\n") || "it exited";
+    throw new Error(`embedded PostgreSQL did not start on port ${port} (data in ${dataDir}): ${reason}`);
+  });
   await ensureDatabase(`${serverUrl}/postgres`);
   log.info({ port, dataDir }, "embedded PostgreSQL started");
-  return { url, stop: () => server.stop() };
+  return { url, stop: () => stopCluster(server, log) };
+}
+
+/**
+ * Stops the cluster after its sessions have ended. Connections are still closing when the
+ * app's pools say they are done: pg-pool's end() returns before its sockets close, and the
+ * job queue (graphile-worker) ends its pool without waiting and takes the pool's error
+ * listener off first. The package's stop is a fast shutdown (SIGINT), which sends every
+ * session still open a FATAL "terminating connection due to administrator command"; on a
+ * socket whose pool has no error listener that is an uncaught error, and a clean SIGTERM of
+ * `ouro start` ended with exit code 1. So: a smart shutdown first (SIGTERM: no new sessions,
+ * open ones end on their own), and the fast one only for a session still open after
+ * SMART_STOP_MS, so a leaked connection cannot hold the stop.
+ */
+async function stopCluster(server: InstanceType<EmbeddedPostgresClass>, log: Logger): Promise<void> {
+  // The package keeps the postmaster's ChildProcess private; its own stop() would wait for an
+  // exit event that already came if the postmaster is gone.
+  const postmaster = (server as unknown as { process?: ChildProcess }).process;
+  if (!postmaster || postmaster.exitCode !== null || postmaster.signalCode !== null) return;
+  const exited = new Promise<true>((resolve) => postmaster.once("exit", () => resolve(true)));
+  postmaster.kill("SIGTERM");
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), SMART_STOP_MS)));
+  const ended = await Promise.race([exited, waited]);
+  clearTimeout(timer);
+  if (ended) return;
+  log.warn({ waitedMs: SMART_STOP_MS }, "embedded PostgreSQL still has open sessions; ending them");
+  postmaster.kill("SIGINT");
+  await exited;
 }
 
 async function readOrCreatePassword(file: string): Promise<string> {

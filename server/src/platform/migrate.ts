@@ -39,7 +39,14 @@ export async function migrate(databaseUrl: string, log: Logger): Promise<string[
       applied.push(file);
       log.info({ migration: file }, "migration applied");
     }
-    await runQueueMigrations({ connectionString: databaseUrl, logger: silentQueueLogger });
+    // A pool of ours, ended and waited for: the queue's own would close without waiting.
+    const queuePool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+    queuePool.on("error", () => undefined);
+    try {
+      await runQueueMigrations({ pgPool: queuePool, logger: silentQueueLogger });
+    } finally {
+      await queuePool.end();
+    }
   } finally {
     await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]).catch(() => undefined);
     await client.end();

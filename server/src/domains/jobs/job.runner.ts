@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { EventEmitter } from "node:events";
 import { Logger as QueueLogger, run, type Runner, type Task, type WorkerEvents } from "graphile-worker";
+import pg from "pg";
 import { Bus } from "../../platform/bus";
 import { sql, type Db } from "../../platform/db";
 import type { Logger } from "../../platform/logger";
@@ -34,6 +35,8 @@ const PROGRESS_WRITE_INTERVAL_MS = 250;
 export class JobRunner {
   readonly processId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   private runner: Runner | undefined;
+  /** The queue's connections: ours, so they are closed (and their errors heard) until the very end. */
+  private queuePool: pg.Pool | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly queueWorkerIds = new Set<string>();
   private readonly running = new Map<string, AbortController>();
@@ -62,8 +65,12 @@ export class JobRunner {
     const events: WorkerEvents = new EventEmitter();
     events.on("pool:create", ({ workerPool }) => this.queueWorkerIds.add(workerPool.id));
     events.on("worker:create", ({ worker }) => this.queueWorkerIds.add(worker.workerId));
+    // Given its own pool, graphile-worker would end it without waiting and drop its error
+    // listener first; a database stopping at that moment then crashed the process.
+    this.queuePool = new pg.Pool({ connectionString: this.o.databaseUrl, max: Math.max(10, this.o.concurrency + 2) }); // graphile-worker's own default is 10
+    this.queuePool.on("error", (err) => log.debug({ err: err.message }, "job queue connection error"));
     this.runner = await run({
-      connectionString: this.o.databaseUrl,
+      pgPool: this.queuePool,
       concurrency: this.o.concurrency,
       taskList,
       noHandleSignals: true,
@@ -90,6 +97,7 @@ export class JobRunner {
       if (this.heartbeat) clearInterval(this.heartbeat);
       this.unsubscribeCancel?.();
       await this.o.db.query("DELETE FROM worker_processes WHERE id = $1", [this.processId]).catch(() => undefined);
+      await this.queuePool?.end().catch(() => undefined);
     }
   }
 
