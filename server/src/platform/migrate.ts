@@ -42,6 +42,7 @@ export async function migrate(databaseUrl: string, log: Logger): Promise<string[
     // A pool of ours, ended and waited for: the queue's own would close without waiting.
     const queuePool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
     queuePool.on("error", () => undefined);
+    queuePool.on("connect", (c) => c.on("error", () => undefined));
     try {
       await runQueueMigrations({ pgPool: queuePool, logger: silentQueueLogger });
     } finally {

@@ -68,7 +68,9 @@ export class JobRunner {
     // Given its own pool, graphile-worker would end it without waiting and drop its error
     // listener first; a database stopping at that moment then crashed the process.
     this.queuePool = new pg.Pool({ connectionString: this.o.databaseUrl, max: Math.max(10, this.o.concurrency + 2) }); // graphile-worker's own default is 10
-    this.queuePool.on("error", (err) => log.debug({ err: err.message }, "job queue connection error"));
+    const heard = (err: Error) => log.debug({ err: err.message }, "job queue connection error");
+    this.queuePool.on("error", heard);
+    this.queuePool.on("connect", (client) => client.on("error", heard));
     this.runner = await run({
       pgPool: this.queuePool,
       concurrency: this.o.concurrency,
