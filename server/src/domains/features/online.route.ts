@@ -15,9 +15,9 @@ const MAX_KEY_LENGTH = 1000;
  * stays), and the same answer: one entry per key asked, in order (a feature set with several
  * entity keys takes the JSON array of their values, e.g. key=["s1","p1"] URL-encoded),
  *   {"featureSetId": "…", "rows": [{"key": "u1", "values": {…} | null, "eventTime": "…" | null}]}.
- * Why a second door: a GraphQL request costs ~1.2 ms of server CPU in parsing, validation and
- * the framework, and its p99 alone was over the 5 ms floor on the benchmark machine; this path
- * is one cached access check and one query.
+ * Why a second door: a GraphQL request spends a few tenths of a millisecond more of server CPU
+ * in Apollo's pipeline, and its p99 stays around 5–6 ms on the benchmark machine against a
+ * 5 ms floor (docs/benchmarks-data.md); this path is one cached access check and one query.
  */
 export function onlineFeaturesRoutes(app: AppServices, requireToken: express.RequestHandler): express.Router {
   const router = express.Router();
