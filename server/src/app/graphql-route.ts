@@ -3,8 +3,8 @@ import { HeaderMap, type ApolloServer } from "@apollo/server";
 import type { NextFunction, Request, Response } from "express";
 import type { AppServices, Context } from "../platform/graphql/context";
 
-/** A body-reading failure the HTTP error handler turns into 413 or 400 (see errorHandler). */
-class BodyError extends Error {
+/** A body-reading failure: errorHandler answers 413 for `status` 413, else 400 with the message. */
+export class BodyError extends Error {
   constructor(
     readonly status: number,
     message: string,
@@ -33,7 +33,7 @@ export function graphqlRoute(apollo: ApolloServer<Context>, app: AppServices) {
           method: req.method.toUpperCase(),
           headers,
           search: query < 0 ? "" : req.url.slice(query),
-          body: req.method === "POST" && isJson(headers.get("content-type")) ? await readJson(req, limit) : undefined,
+          body: req.method === "POST" && isJson(headers.get("content-type"), headers.get("content-encoding")) ? await readJson(req, limit) : undefined,
         },
         context: async () => ({ requestId: req.requestId, viewer: req.viewer, app }),
       });
@@ -51,14 +51,15 @@ export function graphqlRoute(apollo: ApolloServer<Context>, app: AppServices) {
   };
 }
 
-/** application/json or a +json type; any charset but UTF-8 is refused rather than misread. */
-function isJson(contentType: string | undefined): boolean {
+/** application/json or a +json type; any charset but UTF-8, or a compressed body, is refused rather than misread. */
+function isJson(contentType: string | undefined, encoding: string | undefined): boolean {
   if (!contentType) return false;
   const [type, ...params] = contentType.toLowerCase().split(";");
   const mime = type.trim();
   if (mime !== "application/json" && !mime.endsWith("+json")) return false;
   const charset = params.map((p) => p.trim()).find((p) => p.startsWith("charset="));
-  if (charset && !["charset=utf-8", 'charset="utf-8"', "charset=utf8"].includes(charset)) throw new BodyError(415, `unsupported charset ${charset.slice(8)}`);
+  if (charset && !["charset=utf-8", 'charset="utf-8"', "charset=utf8"].includes(charset)) throw new BodyError(415, `unsupported charset ${charset.slice(8)}: send UTF-8`);
+  if (encoding && encoding.trim().toLowerCase() !== "identity") throw new BodyError(415, `unsupported content-encoding ${encoding}: send the body uncompressed`);
   return true;
 }
 
@@ -72,15 +73,18 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const body = await new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const onEnd = () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    // A client that goes away mid-body: its own doing, not a server fault (nobody reads the answer).
+    const onError = () => reject(new BodyError(400, "request aborted"));
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size <= limit) return void chunks.push(chunk);
-      req.off("data", onData).off("end", onEnd).off("error", reject);
+      req.off("data", onData).off("end", onEnd).off("error", onError);
+      req.on("error", () => undefined); // still draining: a reset now is nobody's concern
       req.resume();
       reject(tooLarge());
     };
-    const onEnd = () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
-    req.on("data", onData).on("end", onEnd).on("error", reject);
+    req.on("data", onData).on("end", onEnd).on("error", onError);
   });
   try {
     return JSON.parse(body.toString("utf8"));

@@ -20,7 +20,7 @@ import { labelsHandler, predictHandler, statusHandler } from "../domains/deploym
 import { artifactDownloadHandler } from "../domains/runs/artifact.route";
 import { authenticate } from "../domains/users/token.service";
 import { databaseUnavailable, formatError, isInternal } from "./errors";
-import { graphqlRoute } from "./graphql-route";
+import { BodyError, graphqlRoute } from "./graphql-route";
 
 declare module "express-serve-static-core" {
   interface Request {
@@ -158,7 +158,8 @@ export function requestContext(metrics: Metrics) {
     res.setHeader("x-request-id", req.requestId);
     const end = metrics.httpDuration.startTimer();
     res.on("finish", () => {
-      const route = routeLabel(req.path);
+      // originalUrl: a router mount (web.use("/graphql", …)) leaves req.path relative to it.
+      const route = routeLabel(req.originalUrl.split("?")[0]!);
       end({ route });
       metrics.httpRequests.inc({ route, status: String(res.statusCode) });
     });
@@ -210,6 +211,7 @@ export function errorHandler(app: AppServices) {
     const status = (err as { status?: number; type?: string }).status;
     // An error that knows how long to wait (details.retryAfterSeconds) says so in Retry-After.
     if (err instanceof OuroError) return sendError(res, err.code, err.message, req.requestId, err.details, Number(err.details?.retryAfterSeconds) || undefined);
+    if (err instanceof BodyError) return sendError(res, err.status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_USER_INPUT", err.message, req.requestId);
     if (isDatabaseUnavailable(err)) {
       app.log.warn({ err: (err as Error).message, requestId: req.requestId }, "database unavailable");
       return sendError(res, "UNAVAILABLE", databaseUnavailable().message, req.requestId);
