@@ -12,6 +12,9 @@ describe("the caller's address behind trusted proxies", () => {
     expect(proxies.clientOf("10.1.1.1", "1.2.3.4, 203.0.113.9")).toBe("203.0.113.9");
     // A peer that is not a trusted proxy cannot claim another address.
     expect(proxies.clientOf("203.0.113.50", "1.2.3.4")).toBe("203.0.113.50");
+    // Ports some proxies add are not part of the address.
+    expect(proxies.clientOf("10.1.1.1", "203.0.113.9:51234")).toBe("203.0.113.9");
+    expect(proxies.clientOf("10.1.1.1", "[2001:db8::7]:443, 192.0.2.7:80")).toBe("2001:db8::7");
     // The header split over several lines reads as one list.
     expect(proxies.clientOf("10.1.1.1", ["1.2.3.4", "203.0.113.9"])).toBe("203.0.113.9");
   });

@@ -36,7 +36,7 @@ export class TrustedProxies {
    */
   clientOf(peer: string | undefined, forwardedFor: string | string[] | undefined): string | undefined {
     if (!peer || !forwardedFor) return peer;
-    const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(",") : forwardedFor).split(",").map((h) => h.trim());
+    const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(",") : forwardedFor).split(",").map(withoutPort);
     let client = peer;
     for (let i = hops.length - 1; i >= 0 && this.has(client); i--) {
       if (!net.isIP(hops[i]!)) break;
@@ -44,6 +44,15 @@ export class TrustedProxies {
     }
     return client;
   }
+}
+
+/** Some proxies write the caller's port too: "1.2.3.4:5678", "[2001:db8::1]:5678". */
+function withoutPort(hop: string): string {
+  const text = hop.trim();
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(text);
+  if (bracketed) return bracketed[1]!;
+  const v4 = /^(\d+\.\d+\.\d+\.\d+):\d+$/.exec(text);
+  return v4 ? v4[1]! : text;
 }
 
 /** The caller of an HTTP or WebSocket request, through the trusted proxies if any. */

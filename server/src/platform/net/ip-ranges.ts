@@ -124,7 +124,24 @@ export interface AddressRange {
  * them, so a broad entry (10.0.0.0/8 is fine, 0.0.0.0/0 or 169.254.0.0/16 is not) cannot
  * open them by accident.
  */
-const METADATA_ADDRESSES = ["169.254.169.254", "fd00:ec2::254"];
+const METADATA_ADDRESSES = ["169.254.169.254", "fd00:ec2::254", "fd20:ce::254", "100.100.100.200"];
+
+/**
+ * What an allowed range never opens, checked on each address connected to: IPv4 link-local
+ * (169.254.0.0/16, where most clouds serve metadata) in any spelling (plain, IPv4-mapped,
+ * NAT64), and the metadata addresses clouds put elsewhere. Undefined for anything else.
+ */
+export function metadataReason(address: string): string | undefined {
+  const bare = address.replace(/^\[|\]$/g, "").replace(/%.*$/, "");
+  const family = net.isIP(bare);
+  if (!family) return undefined;
+  const bytes = addressBytes(bare);
+  const mapped = matches(bytes, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff], 96);
+  const nat64 = matches(bytes, [0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0], 96);
+  if ((mapped || nat64) && matches(bytes.slice(12), [169, 254], 16)) return "link-local, where cloud metadata services live";
+  if (METADATA_ADDRESSES.some((m) => matches(bytes, addressBytes(m), 128))) return "a cloud metadata address";
+  return undefined;
+}
 
 /**
  * Parses "10.0.0.5", "10.20.0.0/16", "fd12:3456::/48" or "::ffff:10.0.0.0/120". Throws an

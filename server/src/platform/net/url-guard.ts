@@ -1,7 +1,7 @@
 import dns from "node:dns";
 import net from "node:net";
 import { badInput } from "../errors";
-import { type AddressRange, blockedReason, inAddressRanges } from "./ip-ranges";
+import { type AddressRange, blockedReason, inAddressRanges, metadataReason } from "./ip-ranges";
 
 export interface ResolvedAddress {
   address: string;
@@ -66,9 +66,12 @@ export async function checkHop(
   if (!allowPrivate) {
     for (const { address } of addresses) {
       const reason = blockedReason(address);
-      if (reason && !inAddressRanges(address, allowed)) {
+      // An allowed range opens private addresses, never metadata (in whatever spelling).
+      const listed = inAddressRanges(address, allowed);
+      const metadata = listed ? metadataReason(address) : undefined;
+      if (reason && (!listed || metadata)) {
         const subject = host === address ? `${address} is` : `${host} resolves to ${address}, which is`;
-        const notAllowed = allowed.length > 0 ? " and not among the allowed hosts" : "";
+        const notAllowed = metadata ? `; it is ${metadata}, which an allowed range never opens` : allowed.length > 0 ? " and not among the allowed hosts" : "";
         throw badInput(`${describe(hop)} is refused: ${subject} not a public address (${reason})${notAllowed}`, {
           hop: hop.index,
           address,

@@ -331,6 +331,19 @@ describe("fetchToFile with allowed hosts (private addresses refused, a few let t
     expect(leftovers()).toEqual([]);
   });
 
+  it("never opens a metadata address, even inside an allowed range or spelled through NAT64", async () => {
+    for (const [url, entry, says] of [
+      ["http://[64:ff9b::a9fe:a9fe]/latest", "64:ff9b::/96", /link-local, where cloud metadata services live, which an allowed range never opens/],
+      ["http://[::ffff:169.254.0.23]/", "::ffff:169.254.0.0/120", /link-local, where cloud metadata services live/],
+      ["http://169.254.0.23/", "169.254.0.0/24", /link-local, where cloud metadata services live/],
+    ] as const) {
+      await expect(fetchToFile(url, dest(), allowing(entry)), url).rejects.toThrow(says);
+    }
+    expect(requests).toEqual([]);
+    // A range holding another cloud's metadata address is refused when configured.
+    for (const entry of ["100.64.0.0/10", "fd20:ce::/32"]) expect(() => parseAddressRange(entry), entry).toThrow(/covers the cloud metadata address/);
+  });
+
   it("judges a redirect to a name by the address it resolves to", async () => {
     const allowed = fakeNetwork(PUBLIC);
     const ok = await fetchToFile(`http://public.test:${port}/to-internal-name`, dest(), { ...allowing("10.0.0.0/24"), network: allowed.seams });
