@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { chmod, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { access, chmod, constants, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -83,6 +83,8 @@ export class LocalArtifactStore implements ArtifactStore {
     const blobs = path.join(this.root, "blobs");
     const marker = path.join(blobs, ".sealed");
     if (await stat(marker).then(() => true, () => false)) return 0;
+    // A store this process may not write (a serving replica's read-only mount) is not its to seal.
+    if (await access(this.root, constants.W_OK).then(() => false, () => true)) return 0;
     let sealed = 0;
     const shards = await readdir(blobs, { withFileTypes: true }).catch(() => []);
     for (const shard of shards.filter((d) => d.isDirectory())) {

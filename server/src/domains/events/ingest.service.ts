@@ -200,6 +200,9 @@ export class EventIngestor {
     } catch (err) {
       // The cache may hold changes of a transaction that did not commit.
       if (held.release) cache.clear();
+      // The feature set was deleted under this batch: let go of its queue (a batch that was
+      // checked just before the delete can arrive after the bus said so).
+      if (err instanceof OuroError && err.code === "NOT_FOUND") this.queues.delete(source.featureSetId);
       for (const w of group) w.reject(err);
     } finally {
       held.release?.();

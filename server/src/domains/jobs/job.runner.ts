@@ -71,15 +71,20 @@ export class JobRunner {
     const heard = (err: Error) => log.debug({ err: err.message }, "job queue connection error");
     this.queuePool.on("error", heard);
     this.queuePool.on("connect", (client) => client.on("error", heard));
-    this.runner = await run({
-      pgPool: this.queuePool,
-      concurrency: this.o.concurrency,
-      taskList,
-      noHandleSignals: true,
-      pollInterval: 1000,
-      logger: queueLogger(log),
-      events,
-    });
+    try {
+      this.runner = await run({
+        pgPool: this.queuePool,
+        concurrency: this.o.concurrency,
+        taskList,
+        noHandleSignals: true,
+        pollInterval: 1000,
+        logger: queueLogger(log),
+        events,
+      });
+    } catch (err) {
+      await this.queuePool.end().catch(() => undefined);
+      throw err;
+    }
     const interval = Math.max(500, (this.o.leaseSeconds * 1000) / 4);
     this.heartbeat = setInterval(() => void this.tick(), interval);
     await this.beat();
