@@ -2,6 +2,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProject, newUserToken, startTestOuro, type TestOuro, waitForJob } from "./helpers/ouro";
 
@@ -303,6 +304,25 @@ describe("feature store", () => {
       const still = await t.gql(DELETE, { id: fs.id });
       expect(still.errors?.[0].message).toBe("feature set risk_used is still used by deployment risk-api (active, its serving enriches rows from it); remove those uses first");
     }, 180_000);
+
+    it("a job asked for while the feature set is being deleted waits for the delete, then is refused: nothing is left pointing at it", async () => {
+      const fs = await createSet("risk_racing");
+      // Play the delete's transaction: it locks the row, then removes it.
+      const deleting = new pg.Client({ connectionString: t.databaseUrl });
+      await deleting.connect();
+      try {
+        await deleting.query("BEGIN");
+        await deleting.query("SELECT 1 FROM feature_sets WHERE id = $1 FOR UPDATE", [fs.id]);
+        const asked = t.gql(`mutation($f: ID!) { materializeFeatureSet(featureSetId: $f) { id } }`, { f: fs.id });
+        await sleep(300);
+        await deleting.query("DELETE FROM feature_sets WHERE id = $1", [fs.id]);
+        await deleting.query("COMMIT");
+        expect((await asked).errors?.[0]).toMatchObject({ message: `feature set ${fs.id} not found`, extensions: { code: "NOT_FOUND" } });
+      } finally {
+        await deleting.end();
+      }
+      expect(await t.app.db.query("SELECT id FROM jobs WHERE payload->>'featureSetId' = $1", [fs.id])).toEqual([]);
+    }, 60_000);
 
     it("needs a token and the editor role in the feature set's project", async () => {
       const fs = await createSet("risk_guarded");

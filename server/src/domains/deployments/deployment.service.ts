@@ -3,7 +3,7 @@ import { Bus } from "../../platform/bus";
 import { sql, withKeyLock, type Db, type Tx } from "../../platform/db";
 import { badInput, notFound, OuroError } from "../../platform/errors";
 import { recordAudit } from "../audit/audit.service";
-import { accessFeatureSet } from "../features/feature-set.service";
+import { accessFeatureSet, holdFeatureSets } from "../features/feature-set.service";
 import { accessVersion, ensureDataset } from "../datasets/dataset.service";
 import { enqueueJob } from "../jobs/job.service";
 import type { JobEntity } from "../jobs/job.entity";
@@ -111,6 +111,7 @@ export async function deployModel(db: Db, viewer: Viewer, input: DeployInput, re
   }
   await checkVersions(db, input.projectId, traffic);
   return db.transaction(async (tx) => {
+    if (graph.enrich) await holdFeatureSets(tx, [graph.enrich.featureSetId]);
     const taken = await sql(tx, "SELECT 1 FROM deployments WHERE project_id = $1 AND name = $2", [input.projectId, name]);
     if (taken.length) throw new OuroError("CONFLICT", `the project already has a deployment named "${name}"; use setTraffic to change it`);
     const d = await tx.getRepository(DeploymentEntity).save({

@@ -10,7 +10,7 @@ import { JobType } from "../jobs/job.type";
 import { requireRole } from "../projects/project.service";
 import { deleteFeatureSet } from "./feature-set.delete";
 import { FeatureSetEntity } from "./feature-set.entity";
-import { accessFeatureSet, BUILD_TRAINING_SET, createFeatureSet, MATERIALIZE_FEATURE_SET, MAX_ONLINE_KEYS, onlineFeatures } from "./feature-set.service";
+import { accessFeatureSet, BUILD_TRAINING_SET, createFeatureSet, holdFeatureSets, MATERIALIZE_FEATURE_SET, MAX_ONLINE_KEYS, onlineFeatures } from "./feature-set.service";
 import { CreateFeatureSetInput, FeatureSetConnection, FeatureSetType, OnlineFeaturesType } from "./feature-set.type";
 import { featureAccessCache, requireOnlineAccess } from "./online-access";
 
@@ -70,7 +70,7 @@ export class FeatureSetResolver {
       const v = await accessVersion(ctx.app.db, viewerOf(ctx), sourceVersionId);
       if (v.datasetId !== fs.sourceDatasetId) throw badInput("that version is not of the feature set's source dataset");
     }
-    return this.enqueue(ctx, fs.projectId, MATERIALIZE_FEATURE_SET, { featureSetId, sourceVersionId: sourceVersionId ?? null }, fs.id);
+    return this.enqueue(ctx, fs.projectId, MATERIALIZE_FEATURE_SET, { featureSetId, sourceVersionId: sourceVersionId ?? null }, fs.id, [fs.id]);
   }
 
   @Mutation(() => JobType, {
@@ -92,12 +92,14 @@ export class FeatureSetResolver {
       if (fs.projectId !== spine.projectId) throw badInput(`feature set ${id} belongs to another project`);
     }
     const out = await ctx.app.db.transaction((tx) => ensureDataset(tx, spine.projectId, outputDataset));
-    return this.enqueue(ctx, spine.projectId, BUILD_TRAINING_SET, { spineVersionId, spineTime, featureSetIds, outputDatasetId: out.id }, spineVersionId);
+    return this.enqueue(ctx, spine.projectId, BUILD_TRAINING_SET, { spineVersionId, spineTime, featureSetIds, outputDatasetId: out.id }, spineVersionId, featureSetIds);
   }
 
-  private async enqueue(ctx: Context, projectId: string, kind: string, payload: Record<string, unknown>, targetId: string): Promise<JobType> {
+  /** Queues the job; the feature sets it reads cannot be deleted before it is recorded (holdFeatureSets). */
+  private async enqueue(ctx: Context, projectId: string, kind: string, payload: Record<string, unknown>, targetId: string, reads: string[]): Promise<JobType> {
     const viewer = viewerOf(ctx);
     const job = await ctx.app.db.transaction(async (tx) => {
+      await holdFeatureSets(tx, reads);
       const { job } = await enqueueJob(tx, { projectId, kind, payload, createdById: viewer.userId, maxAttempts: ctx.app.config.worker.maxAttempts });
       await recordAudit(tx, { projectId, actorId: viewer.userId, action: kind, targetType: "featureSet", targetId, data: { jobId: job.id }, requestId: ctx.requestId });
       return job;

@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Viewer } from "../../platform/auth";
 import { preparedRead, sql, type Db, type Tx } from "../../platform/db";
-import { badInput } from "../../platform/errors";
+import { badInput, notFound } from "../../platform/errors";
 import { recordAudit } from "../audit/audit.service";
 import { DatasetEntity } from "../datasets/dataset.entity";
 import type { DatasetVersionEntity } from "../datasets/dataset-version.entity";
@@ -28,6 +28,20 @@ export interface NewFeatureSet {
   timestampColumn?: string | null;
   features?: string[] | null;
   autoMaterialize?: boolean | null;
+}
+
+/**
+ * Inside the transaction that records a new use of feature sets (a deployment enriching from
+ * one, a job reading one): keeps them from being deleted until it commits. deleteFeatureSet
+ * locks the row for update and then looks for uses, so it either sees this one or runs first,
+ * and then this finds the feature set gone.
+ */
+export async function holdFeatureSets(tx: Tx, ids: readonly string[]): Promise<void> {
+  const wanted = [...new Set(ids)];
+  const rows = await sql<{ id: string }>(tx, "SELECT id FROM feature_sets WHERE id = ANY($1::uuid[]) FOR SHARE", [wanted]);
+  const held = new Set(rows.map((r) => r.id));
+  const gone = wanted.find((id) => !held.has(id));
+  if (gone) throw notFound("feature set", gone);
 }
 
 export async function accessFeatureSet(db: Db, viewer: Viewer, id: string, role: "viewer" | "editor" = "viewer"): Promise<FeatureSetEntity> {

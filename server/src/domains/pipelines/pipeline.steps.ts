@@ -9,7 +9,7 @@ import { accessVersion, ensureDataset } from "../datasets/dataset.service";
 import { DeploymentEntity } from "../deployments/deployment.entity";
 import { accessDeployment, deployModel, EXPORT_PREDICTIONS, predictionExportPayload, setTraffic, trafficOf } from "../deployments/deployment.service";
 import { startRollout } from "../deployments/rollout";
-import { accessFeatureSet, BUILD_TRAINING_SET, MATERIALIZE_FEATURE_SET } from "../features/feature-set.service";
+import { accessFeatureSet, BUILD_TRAINING_SET, holdFeatureSets, MATERIALIZE_FEATURE_SET } from "../features/feature-set.service";
 import { enqueueJob } from "../jobs/job.service";
 import { checkSearchSettings, enqueueSearch } from "../models/hpo.service";
 import { trialModels, type Dimension, type Strategy } from "../models/hpo.space";
@@ -151,6 +151,7 @@ export async function startStep(env: StepEnv, kind: StepKind, i: Record<string, 
       if (fs.projectId !== env.projectId) throw badInput("the feature set belongs to another project");
       const sourceVersionId = str(i, "sourceVersionId", false) ?? null;
       if (sourceVersionId && (await versionInProject(env, sourceVersionId)).datasetId !== fs.sourceDatasetId) throw badInput("params.sourceVersionId is not a version of the feature set's source dataset");
+      await holdFeatureSets(env.tx, [fs.id]);
       return { job: await enqueue(env, MATERIALIZE_FEATURE_SET, { featureSetId: fs.id, sourceVersionId }), partial: { featureSetId: fs.id } };
     }
     case "buildTrainingSet": {
@@ -158,6 +159,7 @@ export async function startStep(env: StepEnv, kind: StepKind, i: Record<string, 
       const ids = i.featureSetIds;
       if (!Array.isArray(ids) || ids.length < 1 || ids.length > 20) throw badInput("params.featureSetIds: 1 to 20 feature set ids");
       for (const id of ids) if ((await accessFeatureSet(db, viewer, String(id))).projectId !== env.projectId) throw badInput(`feature set ${id} belongs to another project`);
+      await holdFeatureSets(env.tx, ids.map(String));
       const out = await ensureDataset(env.tx, env.projectId, str(i, "outputDataset")!);
       return { job: await enqueue(env, BUILD_TRAINING_SET, { spineVersionId: spine.id, spineTime: str(i, "spineTime"), featureSetIds: ids, outputDatasetId: out.id }), partial: { datasetId: out.id } };
     }
