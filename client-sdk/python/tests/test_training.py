@@ -55,7 +55,7 @@ def test_bad_training_input_is_refused_before_a_job_starts(ouro, fitted):
 
 
 def test_a_small_hyperparameter_search(ouro, fitted):
-    _, version, recipe = fitted
+    project, version, recipe = fitted
     job = ouro.training.search(
         version, "Species", "multiclass",
         space=[{"name": "learningRate", "values": [0.05, 0.1]}],
@@ -66,3 +66,8 @@ def test_a_small_hyperparameter_search(ouro, fitted):
     assert done.result["bestRunId"] and len(done.result["trials"]) == 2
     children = ouro.runs.get(done.result["bestRunId"])
     assert children.parent_run_id == done.result["parentRunId"]
+    # The trials are listed by their search run; top-level runs leave them out.
+    trials = ouro.runs.list(project.id, parent=done.result["parentRunId"])
+    assert sorted(t.id for t in trials) == sorted(t["runId"] for t in done.result["trials"])
+    top = ouro.runs.list(project.id, top_level=True)
+    assert done.result["parentRunId"] in [r.id for r in top] and all(r.parent_run_id is None for r in top)

@@ -75,7 +75,7 @@ RUN = op(
     f"query Run($id: ID!, $keys: [String!], $buckets: Int!) {{ run(id: $id) {{ ...RunFields experiment {{ ...ExperimentFields }} "
     f"params {{ ...ParamFields }} artifacts {{ ...ArtifactFields }} {SERIES} }} }}"
 )
-RUNS = op(f"query Runs($projectId: ID!, $experiment: String, $status: RunStatus, $first: Int, $after: Cursor) {{ runs(projectId: $projectId, experiment: $experiment, status: $status, first: $first, after: $after) {{ nodes {{ ...RunFields }} {PAGE} }} }}")
+RUNS = op(f"query Runs($projectId: ID!, $experiment: String, $status: RunStatus, $parentRunId: ID, $topLevel: Boolean, $first: Int, $after: Cursor) {{ runs(projectId: $projectId, experiment: $experiment, status: $status, parentRunId: $parentRunId, topLevel: $topLevel, first: $first, after: $after) {{ nodes {{ ...RunFields }} {PAGE} }} }}")
 EXPERIMENTS = op(f"query Experiments($projectId: ID!, $first: Int, $after: Cursor) {{ experiments(projectId: $projectId, first: $first, after: $after) {{ nodes {{ ...ExperimentFields }} {PAGE} }} }}")
 EXPORT_RUN = op("mutation ExportRun($runId: ID!, $idempotencyKey: String) { exportRun(runId: $runId, idempotencyKey: $idempotencyKey) { ...JobFields } }")
 RUN_METRICS = op("subscription RunMetrics($runId: ID!, $keys: [String!], $after: Cursor) { runMetrics(runId: $runId, keys: $keys, after: $after) { cursor runId points { ...MetricPointFields } } }")

@@ -274,9 +274,17 @@ class RunsApi:
         """A run with params, artifacts and metric series (at most `buckets` points per key). Renders as charts in Jupyter."""
         return self._ctx.bind(Run, self._ctx.request(ops.RUN, {"id": id_of(run, "run"), "keys": keys, "buckets": buckets})["run"])
 
-    def list(self, project: Any = None, *, experiment: str | None = None, status: str | None = None, limit: int | None = 100) -> builtins.list[Run]:
-        """A project's runs, newest first."""
-        variables = {"projectId": self._ctx.project_id(project), "experiment": experiment, "status": status}
+    def list(
+        self, project: Any = None, *, experiment: str | None = None, status: str | None = None, parent: Any = None, top_level: bool | None = None, limit: int | None = 100
+    ) -> builtins.list[Run]:
+        """A project's runs, newest first; `parent` (a run or its id) lists a search's trials, `top_level=True` only runs without a parent."""
+        variables = {
+            "projectId": self._ctx.project_id(project),
+            "experiment": experiment,
+            "status": status,
+            "parentRunId": id_of(parent, "run") if parent is not None else None,
+            "topLevel": top_level,
+        }
         return list(self._ctx.pages(ops.RUNS, "runs", variables, Run, limit))
 
     def experiments(self, project: Any = None) -> builtins.list[g.Experiment]:
