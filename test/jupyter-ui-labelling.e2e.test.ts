@@ -1,4 +1,5 @@
 import path from "node:path";
+import type { Locator } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DATA, UiSession } from "./helpers/jupyter";
 import { createProject, newUserToken, waitForJob } from "./helpers/ouro";
@@ -10,7 +11,9 @@ import { createProject, newUserToken, waitForJob } from "./helpers/ouro";
  * back and a label is changed; the server must then hold exactly those labels, for the user
  * the Jupyter server's token belongs to. Then the refusals: a key pressed while the notebook has
  * the focus does nothing, a label the server refuses (another labeller filled the row) leaves the
- * card and the choice in place, and a task deleted under the open panel says it is gone.
+ * card and the choice in place, and a task deleted under the open panel says it is gone. Last,
+ * the new-task form: its model and earlier-task pickers list what the project holds (or say it
+ * holds none), and a least-confident task made with a picked model ranks rows as the API does.
  * Screenshots: test-output/ui-labelling/.
  */
 const SPECIES = ["Adelie", "Chinstrap", "Gentoo"];
@@ -66,7 +69,11 @@ describe("the labelling panel", () => {
     bobId = (await s.t.app.db.query("SELECT id FROM users WHERE email = 'bob@example.com'"))[0].id;
     await s.openLab("labelling-ui");
   }, 300_000);
-  afterEach((ctx) => s.shotIfFailed(ctx));
+  afterEach(async (ctx) => {
+    await s.shotIfFailed(ctx);
+    // A form or refusal a failed test left open would cover the tree for the next tests.
+    for (let i = 0; i < 3 && s.page && (await s.page.locator(".jp-Dialog").count()) > 0; i++) await s.page.keyboard.press("Escape");
+  });
   afterAll(() => s.stop(), 120_000);
 
   it("lists the task in the tree and opens it on a card with the class buttons and the progress", async () => {
@@ -216,13 +223,18 @@ describe("the labelling panel", () => {
     await s.shot("deleted");
   });
 
-  /** "Label…" on the penguins node, the form filled in and confirmed. */
-  async function createFromTree(fields: Record<string, string>): Promise<void> {
+  /** "Label…" on the penguins node: the new-task form, open. */
+  async function openForm(): Promise<Locator> {
     const penguins = s.sidebar().locator('[data-ouro-kind="dataset"]').filter({ has: s.page.locator(".ouro-node-label", { hasText: /^penguins$/ }) });
     await penguins.hover(); // the button shows on the row under the pointer
     await penguins.locator('[data-ouro-action="new-labelling-task"]').click();
-    const dialog = s.page.locator(".jp-Dialog");
+    const dialog = s.page.locator('.jp-Dialog:has([name="kind"])');
     await dialog.waitFor();
+    return dialog;
+  }
+  /** The form filled in (a select by value or shown text, in the order given) and confirmed. */
+  async function createFromTree(fields: Record<string, string>): Promise<void> {
+    const dialog = await openForm();
     for (const [name, value] of Object.entries(fields)) {
       const field = dialog.locator(`[name="${name}"]`);
       if ((await field.evaluate((el) => el.tagName)) === "SELECT") await field.selectOption(value);
@@ -230,11 +242,37 @@ describe("the labelling panel", () => {
     }
     // Not s.confirm(): a refusal opens its own dialog at once, so no .jp-Dialog goes away.
     await dialog.locator(".jp-mod-accept").click();
-    await s.page.locator('.jp-Dialog:has([name="kind"])').waitFor({ state: "detached", timeout: 15_000 });
+    await dialog.waitFor({ state: "detached", timeout: 15_000 });
+  }
+  /** The form's picker for `name` (model, fromTask): what it offers, whether it shows and can be used. */
+  async function pickerState(dialog: Locator, name: string) {
+    const select = dialog.locator(`select[name="${name}"]`);
+    // Read at once (no waiting): a form without the picker fails on what it shows.
+    const enabled = await select.evaluateAll((els) => els.some((el) => !(el as unknown as { disabled: boolean }).disabled));
+    return { visible: await select.isVisible(), enabled, options: (await select.locator("option").allTextContents()).map((o) => o.trim()) };
+  }
+  async function cancelForm(dialog: Locator): Promise<void> {
+    await dialog.locator(".jp-mod-reject").click();
+    await dialog.waitFor({ state: "detached", timeout: 15_000 });
   }
   const tasksNamed = async (name: string) =>
     ((await s.gql(`query($p: ID!) { labellingTasks(projectId: $p, first: 50) { nodes { id name labelSchema { kind classes min max } size } } }`, { p: projectId })).labellingTasks.nodes as { id: string; name: string; labelSchema: any; size: number }[]).filter((t) => t.name === name);
   const taskPanel = (id: string) => s.panel("labellingTask", id);
+
+  it("shows the model and earlier-task pickers only with their strategy, and says when the project has none", async () => {
+    const dialog = await openForm();
+    expect((await pickerState(dialog, "model")).visible).toBe(false);
+    expect((await pickerState(dialog, "fromTask")).visible).toBe(false);
+    await dialog.locator('[name="strategy"]').selectOption("leastConfident");
+    expect(await pickerState(dialog, "model")).toEqual({ visible: true, enabled: false, options: ["no registered models in this project"] });
+    expect((await pickerState(dialog, "fromTask")).visible).toBe(false);
+    await s.shot("create-no-models");
+    // species-check, the one task over penguins v1, was deleted above.
+    await dialog.locator('[name="strategy"]').selectOption("disagreement");
+    expect((await pickerState(dialog, "model")).visible).toBe(false);
+    expect(await pickerState(dialog, "fromTask")).toEqual({ visible: true, enabled: false, options: ["no earlier labelling task on this dataset version"] });
+    await cancelForm(dialog);
+  });
 
   it("creates a task from the tree; a schema the server refuses creates nothing and says why", async () => {
     // One class is not a classification: refused before anything is written.
@@ -294,4 +332,50 @@ describe("the labelling panel", () => {
     expect(items.find((i) => i.id === item)!.labels).toEqual([{ userId: me, value: 7.5, skipped: false }]);
     expect(items.flatMap((i) => i.labels)).toHaveLength(1);
   });
+
+  it("creates a least-confident task with a model version picked by name, ranked as the same selection made through the API", async () => {
+    // Two registered versions of one model, each trained on body mass (nulls filled by a recipe).
+    const recipe = (await s.gql(`mutation($p: ID!, $s: [JSONObject!]!) { createRecipe(projectId: $p, name: "mass", steps: $s) { id } }`, { p: projectId, s: [{ op: "fillNull", columns: ["Body Mass (g)"], strategy: "mean" }] })).createRecipe;
+    const fit = await waitForJob(s.t, (await s.gql(`mutation($r: ID!, $v: ID!) { fitRecipe(recipeId: $r, versionId: $v) { id } }`, { r: recipe.id, v: versionId })).fitRecipe.id);
+    expect(fit.status, fit.error).toBe("succeeded");
+    const register = async (seed: number): Promise<string> => {
+      const input = { projectId, datasetVersionId: versionId, recipeId: recipe.id, target: "Species", task: "multiclass", features: ["Body Mass (g)"], model: { kind: "logistic", epochs: 20 }, seed };
+      const train = await waitForJob(s.t, (await s.gql(`mutation($i: TrainModelInput!) { trainModel(input: $i) { id } }`, { i: input })).trainModel.id);
+      expect(train.status, train.error).toBe("succeeded");
+      return (await s.gql(`mutation($r: ID!) { registerModelVersion(input: { runId: $r, model: "penguin-species" }) { id } }`, { r: train.result.runId })).registerModelVersion.id;
+    };
+    const v1 = await register(3);
+    const v2 = await register(4);
+
+    const dialog = await openForm();
+    await dialog.locator('[name="strategy"]').selectOption("leastConfident");
+    expect(await pickerState(dialog, "model")).toEqual({ visible: true, enabled: true, options: ["penguin-species v2", "penguin-species v1"] });
+    expect(await dialog.locator('select[name="model"] option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value))).toEqual([v2, v1]);
+    await s.shot("create-pick-model");
+    await cancelForm(dialog);
+
+    await createFromTree({ name: "unsure-v1", kind: "classes", classes: SPECIES.join(", "), strategy: "leastConfident", model: "penguin-species v1", size: "6" });
+    await expect.poll(async () => (await tasksNamed("unsure-v1")).length, { timeout: 30_000 }).toBe(1);
+    const [task] = await tasksNamed("unsure-v1");
+    const made = (await s.gql(`query($t: ID!) { labellingTask(id: $t) { selection status error } }`, { t: task.id })).labellingTask;
+    expect(made.selection).toMatchObject({ strategy: "leastConfident", modelVersionId: v1 });
+    await taskPanel(task.id).locator(".ouro-lq-card").waitFor({ timeout: 90_000 }); // after the build job
+
+    // The same selection through the API queues the same rows, least confident first.
+    const { createLabellingTask: same } = await s.gql(`mutation($i: CreateLabellingTaskInput!) { createLabellingTask(input: $i) { id buildJobId } }`, {
+      i: { projectId, name: "unsure-api", source: { datasetVersionId: versionId }, labelSchema: { kind: "classes", classes: SPECIES }, selection: { strategy: "leastConfident", modelVersionId: v1 }, size: 6 },
+    });
+    expect((await waitForJob(s.t, same.buildJobId)).status).toBe("succeeded");
+    const queue = async (id: string) => (await s.gql(`query($t: ID!) { labellingTask(id: $t) { items(limit: 10) { rowIndex score } } }`, { t: id })).labellingTask.items as { rowIndex: number; score: number }[];
+    const fromForm = await queue(task.id);
+    expect(fromForm).toHaveLength(6);
+    expect(fromForm.map((i) => i.score)).toEqual([...fromForm.map((i) => i.score)].sort((a, b) => a - b));
+    expect(fromForm.map((i) => i.rowIndex)).toEqual((await queue(same.id)).map((i) => i.rowIndex));
+
+    // Disagreement offers the earlier tasks over this dataset version, newest first.
+    const again = await openForm();
+    await again.locator('[name="strategy"]').selectOption("disagreement");
+    expect(await pickerState(again, "fromTask")).toEqual({ visible: true, enabled: true, options: ["unsure-api", "unsure-v1", "mass-guess", "traits"] });
+    await cancelForm(again);
+  }, 300_000);
 });
