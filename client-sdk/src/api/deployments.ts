@@ -7,6 +7,7 @@ import {
   DeploymentStatsNowDocument,
   DeployModelDocument,
   LogLabelsDocument,
+  DeleteDeploymentDocument,
   PredictDocument,
   RollbackRolloutDocument,
   SetDeploymentStatusDocument,
@@ -62,6 +63,16 @@ export class DeploymentsApi {
   async setActive(id: string, active: boolean): Promise<Deployment> {
     const { setDeploymentStatus } = await this.ctx.http.request(SetDeploymentStatusDocument, { id, active }, { retry: true });
     return setDeploymentStatus;
+  }
+
+  /**
+   * Deletes a stopped deployment with its monitors and prediction log. Refused (CONFLICT,
+   * naming each reason) while it is active or a labelling task, pipeline, job in flight or
+   * rollout still needs it. Returns the deployment as it was.
+   */
+  async delete(id: string): Promise<Deployment> {
+    const { deleteDeployment } = await this.ctx.http.request(DeleteDeploymentDocument, { id });
+    return deleteDeployment;
   }
 
   /** A canary rollout of a challenger version and its decisions. */

@@ -112,6 +112,7 @@ DEPLOYMENT_FULL = "...DeploymentFields routes { ...ServingRouteFields } shadow {
 DEPLOY_MODEL = op(f"mutation DeployModel($input: DeployModelInput!) {{ deployModel(input: $input) {{ {DEPLOYMENT_FULL} }} }}")
 SET_TRAFFIC = op(f"mutation SetTraffic($input: SetTrafficInput!) {{ setTraffic(input: $input) {{ {DEPLOYMENT_FULL} }} }}")
 SET_DEPLOYMENT_STATUS = op(f"mutation SetDeploymentStatus($id: ID!, $active: Boolean!) {{ setDeploymentStatus(id: $id, active: $active) {{ {DEPLOYMENT_FULL} }} }}")
+DELETE_DEPLOYMENT = op(f"mutation DeleteDeployment($id: ID!) {{ deleteDeployment(id: $id) {{ {DEPLOYMENT_FULL} }} }}")
 DEPLOYMENT = op(f"query Deployment($id: ID!) {{ deployment(id: $id) {{ {DEPLOYMENT_FULL} }} }}")
 DEPLOYMENTS = op(f"query Deployments($projectId: ID!) {{ deployments(projectId: $projectId) {{ {DEPLOYMENT_FULL} }} }}")
 PREDICT = op("mutation Predict($deploymentId: ID!, $rows: [JSONObject!]!) { predict(deploymentId: $deploymentId, rows: $rows) { requestId revision predictions { ...PredictionFields } } }")

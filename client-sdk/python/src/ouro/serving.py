@@ -89,6 +89,11 @@ class DeploymentsApi:
         data = self._ctx.request(ops.SET_DEPLOYMENT_STATUS, {"id": id_of(deployment, "deployment"), "active": active})
         return self._ctx.bind(Deployment, data["setDeploymentStatus"])
 
+    def delete(self, deployment: Any) -> Deployment:
+        """Deletes a stopped deployment with its monitors and prediction log; refused (ConflictError
+        naming them) while it is active or a labelling task, pipeline, job or rollout still needs it."""
+        return self._ctx.bind(Deployment, self._ctx.request(ops.DELETE_DEPLOYMENT, {"id": id_of(deployment, "deployment")})["deleteDeployment"])
+
     def predict(self, deployment: Any, rows: builtins.list[dict[str, Any]] | dict[str, Any]) -> g.PredictResult:
         """Predictions for rows (one dict or a list) through GraphQL; each prediction's `id` is what log_labels takes."""
         rows_list = [rows] if isinstance(rows, dict) else list(rows)

@@ -1,11 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Arg, Args, ArgsType, Ctx, Field, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
-import { badInput } from "../../platform/errors";
+import { badInput, notFound } from "../../platform/errors";
+import { sql } from "../../platform/db";
 import { GraphQLJSONObject } from "graphql-scalars";
 import { type Context, viewerOf } from "../../platform/graphql/context";
 import type { DeploymentEntity } from "./deployment.entity";
 import { JobType } from "../jobs/job.type";
 import { accessDeployment, deployModel, deploymentStats, startBatchPrediction, startPredictionExport, startSimulation, type DeploymentStats, graphOf, listDeployments, logLabels, setDeploymentStatus, setTraffic, trafficOf } from "./deployment.service";
+import { deleteDeployment } from "./deployment.delete";
 import { decideRollout, rolloutOf, startRollout, type Rollout } from "./rollout";
 import { DeployModelInput, DeploymentStatsType, DeploymentType, RolloutType, StartRolloutInput, LabelInput, PredictResultType, SetTrafficInput, SimulateTrafficInput } from "./deployment.type";
 import { servingFor } from "./serving/registry";
@@ -53,8 +55,20 @@ class DeploymentStatsArgs {
   @Field(() => Int, { defaultValue: 2, description: "Seconds between samples (1 to 60)." }) everySeconds: number;
 }
 
-async function* sampleStats(ctx: Context, deploymentId: string, windowSeconds: number, everySeconds: number): AsyncGenerator<DeploymentStats> {
+/** Marks the end of a stats stream whose deployment was deleted; the field resolver turns it into NOT_FOUND. */
+const GONE = Symbol("deployment gone");
+
+/**
+ * Samples until the deployment is deleted (checked before every sample), then ends with
+ * NOT_FOUND rather than streaming zeros forever.
+ */
+async function* sampleStats(ctx: Context, deploymentId: string, windowSeconds: number, everySeconds: number): AsyncGenerator<DeploymentStats | typeof GONE> {
   for (;;) {
+    const exists = await sql(ctx.app.db, "SELECT 1 FROM deployments WHERE id = $1", [deploymentId]);
+    if (!exists.length) {
+      yield GONE;
+      return;
+    }
     yield await deploymentStats(ctx.app.db, deploymentId, windowSeconds);
     await sleep(everySeconds * 1000);
   }
@@ -79,7 +93,8 @@ export class DeploymentResolver {
       return sampleStats(ctx, d.id, windowSeconds, everySeconds);
     },
   })
-  deploymentStats(@Root() sample: DeploymentStats, @Args(() => DeploymentStatsArgs) _args: DeploymentStatsArgs): DeploymentStatsType {
+  deploymentStats(@Root() sample: DeploymentStats | typeof GONE, @Args(() => DeploymentStatsArgs) args: DeploymentStatsArgs): DeploymentStatsType {
+    if (sample === GONE) throw notFound("deployment", args.deploymentId);
     return sample;
   }
 
@@ -121,6 +136,14 @@ export class DeploymentResolver {
   @Mutation(() => DeploymentType, { description: "Stops or restarts an endpoint (stopped endpoints answer 503)." })
   async setDeploymentStatus(@Arg("id", () => ID) id: string, @Arg("active", () => Boolean) active: boolean, @Ctx() ctx: Context): Promise<DeploymentType> {
     return toDeploymentType(await setDeploymentStatus(ctx.app.db, viewerOf(ctx), id, active ? "active" : "stopped", ctx.requestId));
+  }
+
+  @Mutation(() => DeploymentType, {
+    description:
+      "Deletes a stopped endpoint with its monitors, prediction log and labels. Refused (CONFLICT, naming each reason) while it is active or while a labelling task, pipeline, queued or running job, or rollout in progress still needs it. Returns the deployment as it was.",
+  })
+  async deleteDeployment(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<DeploymentType> {
+    return toDeploymentType(await deleteDeployment(ctx.app.db, viewerOf(ctx), id, ctx.requestId));
   }
 
   @Mutation(() => PredictResultType, { description: "The same path as POST /v1/endpoints/{name}/predict." })

@@ -166,7 +166,11 @@ export class Serving {
     })();
     slot.loading = loading;
     loading
-      .catch((err: unknown) => this.deps.logger.error({ deploymentId: id, err: (err as Error).message }, "new deployment revision not loaded; the previous one keeps serving"))
+      .catch((err: unknown) => {
+        // Deleted: the slot is gone already, and requests get 404; nothing went wrong.
+        if (err instanceof OuroError && err.code === "NOT_FOUND") return this.deps.logger.info({ deploymentId: id }, "deployment deleted; endpoint dropped");
+        this.deps.logger.error({ deploymentId: id, err: (err as Error).message }, "new deployment revision not loaded; the previous one keeps serving");
+      })
       .finally(() => {
         if (slot.loading === loading) slot.loading = null;
       });
