@@ -48,6 +48,8 @@ export class StreamConsumer {
   private consumer: Consumer | null = null;
   private state: StreamState = "starting";
   private lag: number | null = null;
+  /** Batches applied so far: a consumer-info answer older than the last batch is stale. */
+  private applied = 0;
   private heartbeat: NodeJS.Timeout | null = null;
   private beating: Promise<void> | null = null;
   readonly done: Promise<void>;
@@ -243,6 +245,7 @@ export class StreamConsumer {
     await nc.flush().catch(() => undefined);
     const last = batch[batch.length - 1];
     this.lag = last.info.pending;
+    this.applied += 1;
     // The acks may have gone nowhere (the status then says so); the batch itself was applied.
     if (this.connected) this.state = "connected";
     const { rejected, duplicates } = result;
@@ -281,8 +284,10 @@ export class StreamConsumer {
     if (this.stopped) return;
     if (this.connected && this.consumer && this.state === "connected") {
       try {
+        const before = this.applied;
         const info = await this.consumer.info();
-        this.lag = info.num_pending + info.num_ack_pending;
+        // A batch applied meanwhile already set a newer lag (the info may still count its messages as unacked).
+        if (this.applied === before) this.lag = info.num_pending + info.num_ack_pending;
       } catch {
         // The next fetch reports the problem.
       }
