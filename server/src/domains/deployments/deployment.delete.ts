@@ -3,27 +3,13 @@ import { Bus } from "../../platform/bus";
 import { sql, withKeyLock, type Db, type Tx } from "../../platform/db";
 import { notFound, OuroError } from "../../platform/errors";
 import { recordAudit } from "../audit/audit.service";
+import { describeUses, type InFlightKind, inFlightUses, type Use } from "../pipelines/references";
 import { DeploymentEntity } from "./deployment.entity";
 import { accessDeployment, DEPLOYMENT_CHANGED_TOPIC } from "./deployment.service";
 import { rolloutOf } from "./rollout";
 
 /** Something that still needs a deployment, so it may not be deleted. */
-export interface DeploymentUse {
-  kind: "labellingTask" | "pipeline" | "pipelineRun" | "job" | "rollout";
-  id: string;
-  name: string;
-  /** How it uses the deployment, for a person. */
-  how: string;
-}
-
-/** What this check reads of a pipeline's spec and triggers (pipelines/pipeline.spec.ts). */
-interface PipelineRefs {
-  spec: { params?: unknown; steps?: { id: string; kind: string; params?: unknown }[] };
-  triggers: { kind: string }[];
-}
-
-/** The id appears somewhere in the JSON (a step's params, a trigger, a job's payload). */
-const mentions = (value: unknown, id: string) => JSON.stringify(value ?? null).includes(id);
+export type DeploymentUse = Use<"labellingTask" | "rollout" | InFlightKind>;
 
 /**
  * Who still needs the deployment, within its project. A labelling task over its prediction
@@ -40,34 +26,7 @@ export async function usesOfDeployment(tx: Tx, d: DeploymentEntity): Promise<Dep
   );
   for (const t of tasks) uses.push({ kind: "labellingTask", id: t.id, name: t.name, how: `${t.status}, labels rows of its prediction log; delete the task first or its labels are lost` });
 
-  const pipelines = await sql<{ id: string; name: string } & PipelineRefs>(
-    tx,
-    `SELECT id, name, spec, triggers FROM pipelines WHERE project_id = $1 AND (strpos(spec::text, $2) > 0 OR strpos(triggers::text, $2) > 0) ORDER BY name`,
-    [d.projectId, d.id],
-  );
-  for (const p of pipelines) {
-    for (const step of p.spec.steps ?? []) {
-      if (mentions(step.params, d.id)) uses.push({ kind: "pipeline", id: p.id, name: p.name, how: `step ${step.id} (${step.kind})` });
-    }
-    if (mentions(p.spec.params, d.id)) uses.push({ kind: "pipeline", id: p.id, name: p.name, how: "its default params" });
-    for (const t of p.triggers) if (mentions(t, d.id)) uses.push({ kind: "pipeline", id: p.id, name: p.name, how: `its ${t.kind} trigger` });
-  }
-
-  const runs = await sql<{ id: string; name: string; status: string }>(
-    tx,
-    `SELECT r.id, p.name, r.status FROM pipeline_runs r JOIN pipelines p ON p.id = r.pipeline_id
-     WHERE r.project_id = $1 AND r.status IN ('queued', 'running') AND (strpos(r.spec::text, $2) > 0 OR strpos(r.params::text, $2) > 0)
-     ORDER BY r.created_at`,
-    [d.projectId, d.id],
-  );
-  for (const r of runs) uses.push({ kind: "pipelineRun", id: r.id, name: r.name, how: r.status });
-
-  const jobs = await sql<{ id: string; kind: string; status: string }>(
-    tx,
-    `SELECT id, kind, status FROM jobs WHERE project_id = $1 AND status IN ('queued', 'running') AND strpos(payload::text, $2) > 0 ORDER BY created_at`,
-    [d.projectId, d.id],
-  );
-  for (const j of jobs) uses.push({ kind: "job", id: j.id, name: `${j.kind} ${j.id}`, how: j.status });
+  uses.push(...(await inFlightUses(tx, d.projectId, d.id)));
 
   const rollout = rolloutOf(d);
   if (rollout && (rollout.status === "running" || rollout.status === "awaitingApproval")) {
@@ -76,7 +35,7 @@ export async function usesOfDeployment(tx: Tx, d: DeploymentEntity): Promise<Dep
   return uses;
 }
 
-const KIND_TEXT: Record<DeploymentUse["kind"], string> = { labellingTask: "labelling task", pipeline: "pipeline", pipelineRun: "pipeline run of", job: "job", rollout: "a rollout" };
+const KIND_TEXT = { labellingTask: "labelling task", rollout: "a rollout" };
 
 /**
  * Deletes a deployment, refused (CONFLICT, naming each reason) while it is active, so live
@@ -95,7 +54,7 @@ export async function deleteDeployment(db: Db, viewer: Viewer, id: string, reque
     const uses = await usesOfDeployment(tx, d);
     const reasons = [
       ...(d.status === "active" ? ["it is active: stop it first with setDeploymentStatus(active: false)"] : []),
-      ...(uses.length ? [`it is still used by ${uses.map((u) => `${KIND_TEXT[u.kind]} ${u.name} (${u.how})`).join("; ")}`] : []),
+      ...(uses.length ? [`it is still used by ${describeUses(uses, KIND_TEXT)}`] : []),
     ];
     if (reasons.length) throw new OuroError("CONFLICT", `deployment ${d.name} cannot be deleted: ${reasons.join("; ")}`, { active: d.status === "active", usedBy: uses });
     const [{ monitors }] = await sql<{ monitors: number }>(tx, `SELECT count(*)::int AS monitors FROM monitors WHERE deployment_id = $1`, [d.id]);

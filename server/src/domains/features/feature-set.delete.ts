@@ -1,8 +1,9 @@
 import type { Viewer } from "../../platform/auth";
 import { Bus } from "../../platform/bus";
-import { sql, type Db, type Tx } from "../../platform/db";
+import { sql, withKeyLock, type Db, type Tx } from "../../platform/db";
 import { notFound, OuroError } from "../../platform/errors";
 import { recordAudit } from "../audit/audit.service";
+import { describeUses, type InFlightKind, inFlightUses, type Use } from "../pipelines/references";
 import { FeatureSetEntity } from "./feature-set.entity";
 import { accessFeatureSet } from "./feature-set.service";
 
@@ -10,22 +11,7 @@ import { accessFeatureSet } from "./feature-set.service";
 export const FEATURE_SET_DELETED_TOPIC = "feature-set-deleted";
 
 /** Something that still needs a feature set, so it may not be deleted. */
-export interface FeatureSetUse {
-  kind: "deployment" | "pipeline" | "pipelineRun" | "job" | "eventStream";
-  id: string;
-  name: string;
-  /** How it uses the feature set, for a person. */
-  how: string;
-}
-
-/** What this check reads of a pipeline's spec and triggers (pipelines/pipeline.spec.ts). */
-interface PipelineRefs {
-  spec: { params?: unknown; steps?: { id: string; kind: string; params?: unknown }[] };
-  triggers: { kind: string; datasetId?: string }[];
-}
-
-/** The id appears somewhere in the JSON (a step's params, a run's params, a job's payload). */
-const mentions = (value: unknown, id: string) => JSON.stringify(value ?? null).includes(id);
+export type FeatureSetUse = Use<"deployment" | "eventStream" | InFlightKind>;
 
 /**
  * Who still uses the feature set, within its project (a feature set can only be used from
@@ -43,46 +29,15 @@ export async function usesOf(via: Db | Tx, fs: FeatureSetEntity): Promise<Featur
   );
   for (const d of deployments) uses.push({ kind: "deployment", id: d.id, name: d.name, how: `${d.status}, its serving enriches rows from it` });
 
-  const pipelines = await sql<{ id: string; name: string } & PipelineRefs>(
-    via,
-    `SELECT id, name, spec, triggers FROM pipelines
-     WHERE project_id = $1 AND (strpos(spec::text, $2) > 0 OR strpos(triggers::text, $2) > 0 OR ($3::text IS NOT NULL AND strpos(triggers::text, $3) > 0))
-     ORDER BY name`,
-    [fs.projectId, fs.id, fs.offlineDatasetId],
-  );
-  for (const p of pipelines) {
-    for (const step of p.spec.steps ?? []) {
-      if (mentions(step.params, fs.id)) uses.push({ kind: "pipeline", id: p.id, name: p.name, how: `step ${step.id} (${step.kind})` });
-    }
-    if (mentions(p.spec.params, fs.id)) uses.push({ kind: "pipeline", id: p.id, name: p.name, how: "its default params" });
-    for (const t of p.triggers) {
-      const onOffline = t.kind === "datasetVersion" && fs.offlineDatasetId !== null && t.datasetId === fs.offlineDatasetId;
-      if (onOffline || mentions(t, fs.id)) uses.push({ kind: "pipeline", id: p.id, name: p.name, how: `its ${t.kind} trigger${onOffline ? " on new versions of the offline store" : ""}` });
-    }
-  }
-
-  const runs = await sql<{ id: string; name: string; status: string }>(
-    via,
-    `SELECT r.id, p.name, r.status FROM pipeline_runs r JOIN pipelines p ON p.id = r.pipeline_id
-     WHERE r.project_id = $1 AND r.status IN ('queued', 'running') AND (strpos(r.spec::text, $2) > 0 OR strpos(r.params::text, $2) > 0)
-     ORDER BY r.created_at`,
-    [fs.projectId, fs.id],
-  );
-  for (const r of runs) uses.push({ kind: "pipelineRun", id: r.id, name: r.name, how: r.status });
-
-  const jobs = await sql<{ id: string; kind: string; status: string }>(
-    via,
-    `SELECT id, kind, status FROM jobs WHERE project_id = $1 AND status IN ('queued', 'running') AND strpos(payload::text, $2) > 0 ORDER BY created_at`,
-    [fs.projectId, fs.id],
-  );
-  for (const j of jobs) uses.push({ kind: "job", id: j.id, name: `${j.kind} ${j.id}`, how: j.status });
+  const offline = fs.offlineDatasetId ? { datasetId: fs.offlineDatasetId, how: "on new versions of the offline store" } : undefined;
+  uses.push(...(await inFlightUses(via, fs.projectId, fs.id, offline)));
 
   const streams = await sql<{ id: string; stream_name: string; durable_name: string }>(via, `SELECT id, stream_name, durable_name FROM event_streams WHERE feature_set_id = $1`, [fs.id]);
   for (const s of streams) uses.push({ kind: "eventStream", id: s.id, name: s.stream_name, how: `feeds it through durable ${s.durable_name} (detachEventStream first)` });
   return uses;
 }
 
-const KIND_TEXT: Record<FeatureSetUse["kind"], string> = { deployment: "deployment", pipeline: "pipeline", pipelineRun: "pipeline run of", job: "job", eventStream: "NATS stream" };
+const KIND_TEXT = { deployment: "deployment", eventStream: "NATS stream" };
 
 /**
  * Deletes a feature set, refused (CONFLICT, naming each use) while anything still uses it.
@@ -95,15 +50,14 @@ const KIND_TEXT: Record<FeatureSetUse["kind"], string> = { deployment: "deployme
  */
 export async function deleteFeatureSet(db: Db, viewer: Viewer, id: string, requestId?: string): Promise<FeatureSetEntity> {
   const checked = await accessFeatureSet(db, viewer, id, "editor");
-  return db.transaction(async (tx) => {
-    await tx.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`events:${checked.id}`]);
+  // The key event batches take for the window update (events/apply.ts).
+  return withKeyLock(db, `events:${checked.id}`, async (tx) => {
     // Locked against a concurrent delete or materialization's final update.
     const fs = await tx.getRepository(FeatureSetEntity).findOne({ where: { id: checked.id }, lock: { mode: "pessimistic_write" } });
     if (!fs) throw notFound("feature set", id);
     const uses = await usesOf(tx, fs);
     if (uses.length) {
-      const list = uses.map((u) => `${KIND_TEXT[u.kind]} ${u.name} (${u.how})`).join("; ");
-      throw new OuroError("CONFLICT", `feature set ${fs.name} is still used by ${list}; remove those uses first`, { usedBy: uses });
+      throw new OuroError("CONFLICT", `feature set ${fs.name} is still used by ${describeUses(uses, KIND_TEXT)}; remove those uses first`, { usedBy: uses });
     }
     const [online] = await sql<{ n: number }>(tx, `WITH gone AS (DELETE FROM online_features WHERE feature_set_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM gone`, [fs.id]);
     const [source] = await sql<{ watermark: Date | null }>(tx, `DELETE FROM event_sources WHERE feature_set_id = $1 RETURNING watermark`, [fs.id]);
