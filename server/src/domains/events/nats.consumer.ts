@@ -248,7 +248,21 @@ export class StreamConsumer {
     this.applied += 1;
     // The acks may have gone nowhere (the status then says so); the batch itself was applied.
     if (this.connected) this.state = "connected";
-    const { rejected, duplicates } = result;
+    // A message refused before and delivered again (a broker that lost our acks redelivers from
+    // an older point) is a duplicate, as a redelivered good event is; it is not refused twice
+    // (as long as its rejection is among the MAX_REJECTIONS_KEPT kept).
+    const refusedBefore = new Set(
+      result.rejected.length
+        ? (
+            await sql<{ seq: string }>(this.app.db, "SELECT stream_sequence::text AS seq FROM event_stream_rejections WHERE stream_id = $1 AND stream_sequence = ANY($2::bigint[])", [
+              this.row.id,
+              result.rejected.map((r) => batch[r.index].seq),
+            ])
+          ).map((r) => Number(r.seq))
+        : [],
+    );
+    const rejected = result.rejected.filter((r) => !refusedBefore.has(batch[r.index].seq));
+    const duplicates = result.duplicates + refusedBefore.size;
     const rejections = rejected.map((r) => ({
       stream_sequence: batch[r.index].seq,
       subject: batch[r.index].subject,
